@@ -1,0 +1,40 @@
+"""movecheck.spec: the vocabulary and the spec of move resource tracking.
+
+- :mod:`.vocab` — Cloud, Host, Flavor, Instance, Migration, MigrationContext,
+  Step, Outcome, Observation (design.md section 2);
+- :mod:`.steps` — the one list of steps; :mod:`.invariants` — the one list of invariants;
+- :mod:`.statuses` — the status machine of each migration type (networkx);
+- :mod:`.concrete` — the concrete interpretation (:class:`Spec`);
+- :mod:`.symbolic` — the Z3 interpretation; :mod:`.explore` — exhaustive search.
+
+The spec never imports the reference tracker (movecheck.model).
+"""
+
+from .cloudfile import default_cloud, load_cloud, resolve_cloud
+from .concrete import Spec, State
+from .errors import CloudError, InputError
+from .invariants import INVARIANTS, transition_violations, violations
+from .statuses import STATUS_MACHINES, TERMINAL
+from .steps import STEPS, make_step, step_from_json
+from .vocab import (
+    CAPABILITIES,
+    RESOURCE_CLASSES,
+    Cloud,
+    Flavor,
+    Host,
+    Instance,
+    Inventory,
+    Migration,
+    MigrationContext,
+    Observation,
+    Outcome,
+    Step,
+)
+
+__all__ = [
+    "CAPABILITIES", "RESOURCE_CLASSES", "INVARIANTS", "STATUS_MACHINES", "STEPS", "TERMINAL",
+    "Cloud", "CloudError", "Flavor", "Host", "InputError", "Instance", "Inventory", "Migration",
+    "MigrationContext", "Observation", "Outcome", "Spec", "State", "Step", "default_cloud",
+    "load_cloud", "make_step", "resolve_cloud", "step_from_json", "transition_violations",
+    "violations",
+]

@@ -1,0 +1,143 @@
+"""The migration status machine of each migration type, kept as data.
+
+Nova never merged a migration state machine (reviews 197668/197669 were
+abandoned; ``Migration.status`` is still a free string, nova-moves.md 1 and
+3.5).  These graphs are movecheck's reading of the de-facto graph that Nova's
+status writers produce, restricted to the steps of design.md section 3, and
+they are the single source used by the spec (``status_graph`` invariant), the
+docs and the ``graph`` command.
+
+Each graph is a ``networkx.DiGraph`` whose nodes are statuses (plus the
+pseudo-status :data:`NEW` for "no record yet") and whose edges carry
+``steps`` (the step names that take the edge) and ``failure`` (True for the
+failure and rollback edges).  Node attributes: ``initial``, ``terminal``.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from .vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, RESIZE
+
+#: Pseudo-status before a migration record exists.
+NEW = "∅"
+
+_FAIL = ("fail", "delete")
+
+# (source status, target status, steps, failure?) per type.  The order of the
+# rows is the order in which docs and pictures list the edges.
+_RESIZE_EDGES = [
+    (NEW, "pre-migrating", ("resize_claim",), False),
+    ("pre-migrating", "migrating", ("resize_migrate",), False),
+    ("migrating", "post-migrating", ("resize_migrated",), False),
+    ("post-migrating", "finished", ("finish_resize",), False),
+    ("finished", "confirming", ("confirm",), False),
+    ("confirming", "confirmed", ("confirm_finish",), False),
+    ("finished", "reverting", ("revert",), False),
+    ("reverting", "reverted", ("revert_finish",), False),
+] + [
+    (s, "error", _FAIL, True)
+    for s in ("pre-migrating", "migrating", "post-migrating", "finished", "confirming", "reverting")
+]
+
+_LIVE_EDGES = [
+    (NEW, "accepted", ("live_claim",), False),
+    ("accepted", "queued", ("live_queue",), False),
+    ("queued", "preparing", ("live_prepare",), False),
+    ("preparing", "running", ("live_run",), False),
+    ("running", "completed", ("live_complete",), False),
+] + [(s, "cancelled", ("live_abort",), True) for s in ("queued", "preparing", "running")] + [
+    (s, "failed", _FAIL, True) for s in ("accepted", "queued", "preparing", "running")
+]
+
+_EVACUATION_EDGES = [
+    (NEW, "accepted", ("evacuate_start",), False),
+    ("accepted", "pre-migrating", ("rebuild_claim",), False),
+    ("pre-migrating", "done", ("finish_evacuation",), False),
+    ("done", "completed", ("host_up",), False),
+    # The source came back before the rebuild finished: the move is rolled
+    # back (movecheck's choice; Nova raced here, bug 1764883).
+    ("accepted", "error", _FAIL + ("host_up",), True),
+    ("pre-migrating", "error", _FAIL + ("host_up",), True),
+    ("done", "error", _FAIL, True),
+]
+
+_TERMINAL = {
+    RESIZE: ("confirmed", "reverted", "error"),
+    MIGRATION: ("confirmed", "reverted", "error"),
+    LIVE_MIGRATION: ("completed", "cancelled", "failed"),
+    EVACUATION: ("completed", "error"),
+}
+
+_EDGES = {
+    RESIZE: _RESIZE_EDGES,
+    MIGRATION: _RESIZE_EDGES,
+    LIVE_MIGRATION: _LIVE_EDGES,
+    EVACUATION: _EVACUATION_EDGES,
+}
+
+#: Status a failed move ends in (design.md section 3, "failure").
+FAILURE_STATUS = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed", EVACUATION: "error"}
+
+#: Statuses in which the instance has already landed on the destination:
+#: from then on the source holds the old flavor for the migration
+#: (nova-moves.md 4.3, rows "post-migrating" to "reverted"; 3.3 "done").
+LANDED = {
+    RESIZE: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
+    MIGRATION: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
+    LIVE_MIGRATION: frozenset(),
+    EVACUATION: frozenset({"done"}),
+}
+
+#: Statuses in which the destination holds a claim for a migration that has not landed.
+DEST_CLAIMED = {
+    RESIZE: frozenset({"pre-migrating", "migrating"}),
+    MIGRATION: frozenset({"pre-migrating", "migrating"}),
+    LIVE_MIGRATION: frozenset({"accepted", "queued", "preparing", "running"}),
+    EVACUATION: frozenset({"pre-migrating"}),
+}
+
+
+def status_machine(migration_type: str) -> nx.DiGraph:
+    """A fresh copy of the status machine of ``migration_type``."""
+    g = nx.DiGraph(migration_type=migration_type)
+    for src, dst, steps, failure in _EDGES[migration_type]:
+        for node in (src, dst):
+            if node not in g:
+                g.add_node(
+                    node,
+                    initial=node == NEW,
+                    terminal=node in _TERMINAL[migration_type],
+                )
+        g.add_edge(src, dst, steps=steps, failure=failure)
+    return g
+
+
+#: One graph per type, built once; treat as read-only.
+STATUS_MACHINES: dict[str, nx.DiGraph] = {t: status_machine(t) for t in _EDGES}
+
+#: Terminal statuses per type (absorbing: no edge leaves them).
+TERMINAL: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in _TERMINAL.items()}
+
+#: Every status of every type except the pseudo-status.
+ALL_STATUSES: frozenset[str] = frozenset(
+    n for g in STATUS_MACHINES.values() for n in g.nodes if n != NEW
+)
+
+#: Allowed (before, after) pairs per type, for the ``status_graph`` invariant.
+ALLOWED_EDGES: dict[str, frozenset[tuple[str, str]]] = {
+    t: frozenset(g.edges) for t, g in STATUS_MACHINES.items()
+}
+
+
+def in_progress(migration_type: str, status: str) -> bool:
+    """True while the migration is not in a terminal status."""
+    return status not in TERMINAL[migration_type]
+
+
+def edge_step_names(migration_type: str, before: str, after: str) -> tuple[str, ...]:
+    """The step names that label the edge ``before -> after`` (empty if none)."""
+    g = STATUS_MACHINES[migration_type]
+    if g.has_edge(before, after):
+        return g.edges[before, after]["steps"]
+    return ()
