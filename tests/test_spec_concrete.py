@@ -1,0 +1,189 @@
+"""The concrete spec on hand-written Nova scenarios, with exact usage numbers.
+
+Usage vectors are (VCPU, MEMORY_MB, DISK_GB); small = 1/512/10, large = 2/1024/20
+(+1 device); each default host has capacity 4/1536/40 and one device pci0.
+"""
+
+import pytest
+from movecheck.spec import default_cloud
+from movecheck.spec import make_step as S
+from movecheck.spec.invariants import transition_violations, violations
+
+SMALL, LARGE, ZERO = (1, 512, 10), (2, 1024, 20), (0, 0, 0)
+
+
+def run(spec, *steps):
+    s = spec.initial()
+    for step in steps:
+        assert spec.why_rejected(s, step) is None, (step, spec.why_rejected(s, step))
+        t = spec.next_state(s, step)
+        assert violations(spec, t) == {}, step
+        assert transition_violations(spec, s, step, t) == {}, step
+        s = t
+    return s
+
+
+def status(spec, s, mid):
+    return spec.migration(s, mid).status
+
+
+def test_resize_confirm_frees_source_and_keeps_new_flavor_on_dest(spec):
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"))
+    assert s.usage == (SMALL, LARGE)  # dest claim of the new flavor
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+            S("resize_migrate", migration="m1"), S("resize_migrated", migration="m1"))
+    # test_no_instances_source_migration: the source keeps the old flavor for a revert.
+    assert s.usage == (SMALL, LARGE)
+    assert spec.instance(s, "i1").host == "h2"
+    s2 = run(spec, *_resize_to("h2"), S("finish_resize", migration="m1"),
+             S("confirm", migration="m1"), S("confirm_finish", migration="m1"))
+    assert s2.usage == (ZERO, LARGE)
+    assert status(spec, s2, "m1") == "confirmed"
+    obs = spec.observe(s2)
+    assert obs.devices == {"h1": {"pci0": None}, "h2": {"pci0": "i1"}}
+
+
+def _resize_to(dest, flavor="large"):
+    return [S("boot", instance="i1", host="h1", flavor="small"),
+            S("resize_claim", migration="m1", instance="i1", dest=dest, flavor=flavor),
+            S("resize_migrate", migration="m1"), S("resize_migrated", migration="m1")]
+
+
+def test_revert_frees_dest_and_restores_source(spec):
+    s = run(spec, *_resize_to("h2"), S("finish_resize", migration="m1"),
+            S("revert", migration="m1"), S("revert_finish", migration="m1"))
+    assert s.usage == (SMALL, ZERO)
+    i1 = spec.instance(s, "i1")
+    assert (i1.host, i1.flavor, i1.migration_context) == ("h1", "small", None)
+
+
+def test_same_host_resize_counts_old_plus_new(spec):
+    # test_resize_claim_same_host / test_some_instances_source_and_dest_migration.
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("resize_claim", migration="m1", instance="i1", dest="h1", flavor="large"))
+    assert s.usage[0] == (3, 1536, 30)
+    s = run(spec, *_resize_to("h1"), S("finish_resize", migration="m1"))
+    assert s.usage[0] == (3, 1536, 30)
+    s = run(spec, *_resize_to("h1"), S("finish_resize", migration="m1"),
+            S("confirm", migration="m1"), S("confirm_finish", migration="m1"))
+    assert s.usage[0] == LARGE
+    s = run(spec, *_resize_to("h1"), S("finish_resize", migration="m1"),
+            S("revert", migration="m1"), S("revert_finish", migration="m1"))
+    assert s.usage[0] == SMALL
+
+
+def test_capacity_and_device_rejections(spec):
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"))
+    # two large do not fit in 1536 MB
+    assert spec.why_rejected(s, S("boot", instance="i2", host="h1", flavor="large")) == \
+        "flavor large does not fit on h1"
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("boot", instance="i2", host="h1", flavor="large"))
+    assert s.usage[0] == (3, 1536, 30)
+    # same-host resize small -> large: old + new would need 5 VCPU > 4
+    assert spec.why_rejected(
+        s, S("resize_claim", migration="m1", instance="i1", dest="h1", flavor="large")
+    ) == "flavor large does not fit on h1"
+
+
+def test_device_exhaustion_rejects_claims():
+    from movecheck.spec.concrete import Spec
+    from movecheck.spec.vocab import Cloud, Host, Inventory
+
+    big = tuple((rc, Inventory(10**6)) for rc in ("VCPU", "MEMORY_MB", "DISK_GB"))
+    base = Spec(default_cloud())
+    spec = Spec(Cloud((Host("h1", big, ("pci0",)),), base.cloud.flavors, ("i1", "i2"), 2))
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"),
+            S("boot", instance="i2", host="h1", flavor="small"))
+    assert spec.why_rejected(
+        s, S("resize_claim", migration="m1", instance="i2", dest="h1", flavor="large")
+    ) == "not enough free devices on h1 for flavor large"
+
+
+def test_evacuation_holds_source_until_it_comes_back(spec):
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2"))
+    assert s.usage == (LARGE, ZERO)
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+            S("rebuild_claim", migration="m1"), S("finish_evacuation", migration="m1"))
+    # test_no_instances_dest_evacuation; the down source keeps its hold.
+    assert s.usage == (LARGE, LARGE)
+    assert spec.observe(s).devices == {"h1": {"pci0": "i1"}, "h2": {"pci0": "i1"}}
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+            S("rebuild_claim", migration="m1"), S("finish_evacuation", migration="m1"),
+            S("host_up", host="h1"))
+    assert s.usage == (ZERO, LARGE) and status(spec, s, "m1") == "completed"
+
+
+def test_evacuation_rules(spec):
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"))
+    assert "the host is up" in spec.why_rejected(
+        s, S("evacuate_start", migration="m1", instance="i1", dest="h2"))
+    # the source comes back before the rebuild finished: rolled back
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+            S("rebuild_claim", migration="m1"), S("host_up", host="h1"))
+    assert s.usage == (SMALL, ZERO) and status(spec, s, "m1") == "error"
+
+
+def test_live_migration_complete_and_abort(spec):
+    base = [S("boot", instance="i1", host="h1", flavor="small"),
+            S("live_claim", migration="m1", instance="i1", dest="h2"),
+            S("live_queue", migration="m1"), S("live_prepare", migration="m1"),
+            S("live_run", migration="m1")]
+    s = run(spec, *base)
+    assert s.usage == (SMALL, SMALL)  # test_live_migration_claim: dest claimed
+    s = run(spec, *base, S("live_complete", migration="m1"))
+    assert s.usage == (ZERO, SMALL) and spec.instance(s, "i1").host == "h2"
+    s = run(spec, *base, S("live_abort", migration="m1"))
+    assert s.usage == (SMALL, ZERO) and status(spec, s, "m1") == "cancelled"
+    assert "is accepted" in spec.why_rejected(
+        run(spec, *base[:2]), S("live_abort", migration="m1"))
+
+
+@pytest.mark.parametrize("upto,landed", [(2, False), (3, False), (4, True), (5, True)])
+def test_fail_rolls_back_to_where_the_instance_is(spec, upto, landed):
+    steps = (_resize_to("h2") + [S("finish_resize", migration="m1")])[:upto]
+    s = run(spec, *steps, S("fail", migration="m1"))
+    assert status(spec, s, "m1") == "error"
+    assert s.usage == ((ZERO, LARGE) if landed else (SMALL, ZERO))
+
+
+def test_delete_frees_everything_incl_the_move(spec):
+    s = run(spec, *_resize_to("h2"), S("delete", instance="i1"))
+    assert s.usage == (ZERO, ZERO) and status(spec, s, "m1") == "error"
+    assert "does not exist" in spec.why_rejected(s, S("delete", instance="i1"))
+
+
+def test_rejections_name_the_reason(spec):
+    s = spec.initial()
+    assert spec.why_rejected(s, S("boot", instance="i9", host="h1", flavor="small")) == \
+        "unknown instance i9"
+    assert spec.why_rejected(s, S("confirm", migration="m7")) == "unknown migration m7"
+    assert spec.why_rejected(s, S("audit", host="h9")) == "unknown host h9"
+    s = run(spec, *_resize_to("h2"))
+    assert "is post-migrating, not finished" in spec.why_rejected(s, S("confirm", migration="m1"))
+    assert "already has an in-progress migration" in spec.why_rejected(
+        s, S("live_claim", migration="m2", instance="i1", dest="h1"))
+
+
+def test_picks_are_validated_and_enumerated(spec):
+    from movecheck.spec import default_cloud
+    from movecheck.spec.concrete import Spec
+    from movecheck.spec.vocab import Cloud
+
+    c = default_cloud()
+    h1 = c.hosts[0].__class__(c.hosts[0].name, c.hosts[0].inventories, ("a", "b", "c"))
+    spec3 = Spec(Cloud((h1, c.hosts[1]), c.flavors, c.instances, 2))
+    boot = S("boot", instance="i1", host="h1", flavor="large")
+    assert spec3.legal_picks(spec3.initial(), boot) == [("a",), ("b",), ("c",)]
+    assert spec3.pick_error(spec3.initial(), boot, ("z",)) == "device z is not a free device of h1"
+    assert "must pick 1" in spec3.pick_error(spec3.initial(), boot, ("a", "b"))
+    s = spec3.next_state(spec3.initial(), boot, ("b",))
+    assert spec3.observe(s).devices["h1"] == {"a": None, "b": "i1", "c": None}
+    with pytest.raises(ValueError):
+        spec3.next_state(s, boot)
