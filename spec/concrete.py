@@ -24,6 +24,7 @@ Same-host resize follows from the same rule: the node holds old + new.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from fractions import Fraction
 from itertools import combinations
@@ -90,6 +91,14 @@ class Spec:
         self.capacity: tuple[tuple[Fraction, ...], ...] = tuple(
             tuple(h.capacity(rc) for rc in RESOURCE_CLASSES) for h in cloud.hosts
         )
+        # Usage is integral, so usage <= capacity iff usage <= floor(capacity):
+        # the hot path compares ints, not Fractions.
+        self.int_capacity: tuple[tuple[int, ...], ...] = tuple(
+            tuple(math.floor(c) for c in caps) for caps in self.capacity
+        )
+        self._holds_cache: tuple[State | None, tuple[Vector, ...]] = (None, ())
+        # Bound methods looked up once: the effect of each step.
+        self._effect = {kind: getattr(self, "_do_" + kind) for kind in STEPS}
         self.devices = {h.name: h.devices for h in cloud.hosts}
         self.migration_ids = cloud.migration_ids()
 
@@ -149,6 +158,14 @@ class Spec:
 
     def holds(self, state: State) -> tuple[Vector, ...]:
         """The reconciliation equation: per host, the usage recomputed from the records."""
+        cached_state, cached = self._holds_cache
+        if cached_state is state:  # several invariants ask for the same state in a row
+            return cached
+        result = self._holds(state)
+        self._holds_cache = (state, result)
+        return result
+
+    def _holds(self, state: State) -> tuple[Vector, ...]:
         usage = [ZERO] * len(self.cloud.hosts)
         for inst in state.instances:
             if inst is None:
@@ -189,7 +206,7 @@ class Spec:
     def fits(self, state: State, host: str, flavor: str) -> bool:
         """The claim test (``Claim._test``/Placement ``_check_capacity_exceeded``)."""
         k = self.host_index[host]
-        cap = self.capacity[k]
+        cap = self.int_capacity[k]
         return all(
             u + n <= c for u, n, c in zip(state.usage[k], self.vec[flavor], cap, strict=True)
         )
@@ -426,7 +443,7 @@ class Spec:
             err = self.pick_error(state, step, picks)
             if err:
                 raise ValueError(err)
-        return getattr(self, "_do_" + step.kind)(state, step, picks)
+        return self._effect[step.kind](state, step, picks)
 
     # state surgery helpers
     def _charge(self, state: State, host: str, flavor: str, sign: int) -> State:
@@ -672,8 +689,11 @@ class Spec:
         """Every (step, picks, successor) of ``state``."""
         for step in self.candidate_steps(state):
             if self.why_rejected(state, step) is None:
+                effect = self._effect[step.kind]
+                # The guard was just checked and legal_picks only yields legal
+                # picks, so the effect is applied directly (hot path of explore).
                 for picks in self.legal_picks(state, step):
-                    yield step, picks, self.next_state(state, step, picks)
+                    yield step, picks, effect(state, step, picks)
 
     # ------------------------------------------------------------------ observation
 

@@ -44,7 +44,7 @@ def _capacity(spec: Spec, s: State) -> list[str]:
     out = []
     for k, h in enumerate(spec.cloud.hosts):
         for j, rc in enumerate(RESOURCE_CLASSES):
-            if s.usage[k][j] > spec.capacity[k][j]:
+            if s.usage[k][j] > spec.int_capacity[k][j]:
                 out.append(f"{h.name} {rc} usage {s.usage[k][j]} > capacity {spec.capacity[k][j]}")
     return out
 
@@ -209,6 +209,8 @@ def _moves_change_host(spec: Spec, s: State) -> list[str]:
 
 
 def _status_graph(spec: Spec, before: State, step: Step, after: State) -> list[str]:
+    if before.migrations is after.migrations:
+        return []  # the step wrote no migration record
     out = []
     old = {m.id: m for m in before.migrations}
     new_ids = [m.id for m in after.migrations]
@@ -217,6 +219,8 @@ def _status_graph(spec: Spec, before: State, step: Step, after: State) -> list[s
             out.append(f"{mid} disappeared")
     for m in after.migrations:
         prev = old.get(m.id)
+        if prev is m:
+            continue
         prev_status = NEW if prev is None else prev.status
         if prev is not None and prev._replace(status=m.status) != m:
             out.append(f"{m.id} changed a field other than its status")
@@ -233,6 +237,8 @@ def _status_graph(spec: Spec, before: State, step: Step, after: State) -> list[s
 
 
 def _moved_to(before: State, after: State, status: str):
+    if before.migrations is after.migrations:
+        return []
     old = {m.id: m.status for m in before.migrations}
     return [m for m in after.migrations if m.status == status and old.get(m.id) != status]
 

@@ -41,17 +41,16 @@ def test_state_limit_is_reported_incomplete(tmp_path):
     assert r["complete"] is False and r["states"] >= 100
 
 
-def test_explore_finds_a_planted_violation_with_shortest_trace(monkeypatch):
+def test_explore_finds_a_planted_violation_with_shortest_trace():
     """A spec whose confirm forgets to free the source: BFS gives the shortest trace."""
-    spec = Spec(default_cloud(2, 1, 1))
-    original = spec._do_confirm_finish
 
-    def leaky(state, step, picks):
-        s = original(state, step, picks)
-        m = spec.migration(state, step.migration)
-        return spec._charge(s, m.source, m.old_flavor, +1)
+    class LeakyConfirm(Spec):
+        def _do_confirm_finish(self, state, step, picks):
+            s = super()._do_confirm_finish(state, step, picks)
+            m = self.migration(state, step.migration)
+            return self._charge(s, m.source, m.old_flavor, +1)
 
-    monkeypatch.setattr(spec, "_do_confirm_finish", leaky)
+    spec = LeakyConfirm(default_cloud(2, 1, 1))
     r, _ = explore(spec)
     assert r.violations
     v = r.violations[0]
