@@ -62,3 +62,21 @@ def read_report(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(data, dict) or "command" not in data or "movecheck_version" not in data:
         raise InputError(f"{p} is not a movecheck report (no 'command'/'movecheck_version')")
     return data
+
+
+def machine_info() -> dict[str, Any]:
+    """The machine a benchmark ran on (every bench/ JSON report states it)."""
+    import platform
+    import sys
+
+    try:
+        load = os.getloadavg()
+    except OSError:  # pragma: no cover
+        load = None
+    return {
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "loadavg_at_start": load,
+    }
