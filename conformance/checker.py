@@ -1,0 +1,335 @@
+"""Lock-step comparison of one tracker with the spec, one step at a time.
+
+The :class:`Checker` is shared by the Hypothesis driver, pytest replay files
+and ``pytest_case``: it applies a step to the spec's concrete interpretation
+(:class:`movecheck.spec.concrete.Spec`) and to the tracker, then compares
+
+1. the outcome: a conformant tracker accepts exactly the steps the spec
+   accepts (design.md section 3, last paragraph);
+2. the device pick of an accepted claim, validated by ``Spec.pick_error``
+   (the spec checks the pick, it does not dictate it); the spec then follows
+   the tracker's pick;
+3. every observation part the tracker declares in ``capabilities``.
+
+Invariants are checked on the tracker's observation by putting the observed
+usage into the spec's records and running :func:`movecheck.spec.invariants.violations`
+and ``transition_violations``.  While the observation equals the spec's,
+that check cannot fail (the spec's own states satisfy every invariant: explore
+and prove establish it), so it runs only once a difference shows, to name the
+invariants the tracker broke and the Nova bugs they guard against.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.invariants import bugs_for, transition_violations, violations
+from movecheck.spec.statuses import NEW, STATUS_MACHINES
+from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step
+
+from .faults import TrackerFault, guarded_call
+
+#: Which invariant a difference in a non-usage observation part breaks.
+PART_INVARIANT = {"devices": "devices_exclusive", "migrations": "status_graph",
+                  "instances": "exactly_once"}
+
+
+@dataclass(eq=False)
+class Discrepancy(Exception):
+    """The first place where the tracker and the spec part ways."""
+
+    step_index: int  # index into ``trace``; -1 = right after reset
+    message: str
+    expected: dict[str, Any]
+    observed: dict[str, Any]
+    invariants: list[str]
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    #: fault | accepted | rejected | pick | observation
+    category: str = "observation"
+
+    def __str__(self) -> str:
+        where = "after reset" if self.step_index < 0 else f"at step {self.step_index + 1}"
+        return f"{where}: {self.message}"
+
+    @property
+    def bugs(self) -> list[str]:
+        return bugs_for(self.invariants)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trace": self.trace,
+            "step_index": self.step_index,
+            "message": self.message,
+            "expected": self.expected,
+            "observed": self.observed,
+            "invariants": self.invariants,
+            "bugs": self.bugs,
+            "details": self.details,
+            "category": self.category,
+        }
+
+
+@dataclass
+class Coverage:
+    """Steps fired and status edges exercised (design.md section 8)."""
+
+    accepted: Counter = field(default_factory=Counter)
+    rejected: Counter = field(default_factory=Counter)
+    edges: set = field(default_factory=set)  # (migration type, before, after)
+
+    def to_json(self) -> dict[str, Any]:
+        from movecheck.spec.steps import STEPS
+
+        per_type = {}
+        for mtype, g in STATUS_MACHINES.items():
+            all_edges = list(g.edges)
+            per_type[mtype] = {
+                "exercised": [list(e) for e in all_edges if (mtype, *e) in self.edges],
+                "never": [list(e) for e in all_edges if (mtype, *e) not in self.edges],
+            }
+        return {
+            "steps_accepted": {k: self.accepted[k] for k in STEPS if self.accepted[k]},
+            "steps_rejected": {k: v for k, v in sorted(self.rejected.items())},
+            "steps_never_accepted": [k for k in STEPS if not self.accepted[k]],
+            "status_edges": per_type,
+        }
+
+
+def _usage_vectors(spec: Spec, usage: dict[str, dict[str, int]]) -> tuple:
+    return tuple(tuple(usage[h][rc] for rc in RESOURCE_CLASSES) for h in spec.cloud.host_names)
+
+
+class Checker:
+    """Drives one tracker in lock step with the spec on one cloud."""
+
+    def __init__(self, cloud: Cloud, tracker: Any, *, timeout: float | None = 10.0,
+                 coverage: Coverage | None = None):
+        self.cloud = cloud
+        self.spec = Spec(cloud)
+        self.tracker = tracker
+        self.timeout = timeout
+        self.coverage = coverage if coverage is not None else Coverage()
+        self._own_timeout = bool(getattr(tracker, "handles_timeout", False))
+        self.state: State = self.spec.initial()
+        self.trace: list[dict[str, Any]] = []
+        self.capabilities: frozenset[str] = frozenset({"usage"})
+
+    # ------------------------------------------------------------------ calls
+
+    def _call(self, fn, arg, what: str):
+        return guarded_call(fn, arg, what=what, timeout=self.timeout, own_timeout=self._own_timeout)
+
+    def _fault(self, index: int, message: str, expected: dict | None = None) -> Discrepancy:
+        return Discrepancy(index, message, expected or {}, {"fault": message}, [],
+                           trace=list(self.trace), category="fault")
+
+    def reset(self) -> None:
+        """Start a fresh scenario on the tracker and the spec; check the first observation."""
+        self.state = self.spec.initial()
+        self.trace = []
+        try:
+            self._call(self.tracker.reset, self.cloud, "reset(cloud)")
+        except TrackerFault as e:
+            raise self._fault(-1, str(e)) from None
+        caps = getattr(self.tracker, "capabilities", None) or frozenset({"usage"})
+        self.capabilities = frozenset(caps) & frozenset(CAPABILITIES) | {"usage"}
+        self._compare_observation(-1, None, self.state, self.state, {"outcome": None})
+
+    # ------------------------------------------------------------------ one step
+
+    def apply(self, step: Step) -> Outcome:
+        """Apply ``step`` to both sides; raise :class:`Discrepancy` at the first difference."""
+        spec, before = self.spec, self.state
+        reason = spec.why_rejected(before, step)
+        index = len(self.trace)
+        entry: dict[str, Any] = step.to_json()
+        entry["expected"] = "accepted" if reason is None else "rejected"
+        self.trace.append(entry)
+        try:
+            raw = self._call(self.tracker.apply, step, f"apply({step})")
+        except TrackerFault as e:
+            raise self._fault(index, str(e), {"outcome": entry["expected"]}) from None
+        outcome = _as_outcome(raw)
+        if outcome is None:
+            raise self._fault(index, f"apply({step}) returned {raw!r}, not an Outcome",
+                              {"outcome": entry["expected"]})
+        if outcome.devices:
+            entry["picks"] = list(outcome.devices)
+        expected_outcome = {"result": entry["expected"]}
+        if reason is not None:
+            expected_outcome["reason"] = reason
+        if outcome.accepted != (reason is None):
+            self.coverage.rejected[step.kind] += reason is not None
+            if reason is None:
+                msg = f"the tracker rejected {step} ({outcome.reason}); the spec accepts it"
+            else:
+                msg = f"the tracker accepted {step}; the spec rejects it: {reason}"
+            raise self._divergence(index, step, before, before, expected_outcome, outcome, msg,
+                                   category="rejected" if reason is None else "accepted")
+        if reason is not None:
+            self.coverage.rejected[step.kind] += 1
+            return outcome
+        err = spec.pick_error(before, step, outcome.devices)
+        if err is not None:
+            raise self._divergence(index, step, before, before, expected_outcome, outcome,
+                                   f"the tracker's device pick is not legal: {err}",
+                                   extra=["devices_exclusive"], category="pick")
+        after = spec.next_state(before, step, outcome.devices)
+        self._cover(step, before, after)
+        self._compare_observation(index, step, before, after, {"outcome": outcome.to_json()})
+        self.state = after
+        return outcome
+
+    def _cover(self, step: Step, before: State, after: State) -> None:
+        self.coverage.accepted[step.kind] += 1
+        if before.migrations is after.migrations:
+            return
+        old = {m.id: m.status for m in before.migrations}
+        for m in after.migrations:
+            prev = old.get(m.id, NEW)
+            if prev != m.status:
+                self.coverage.edges.add((m.migration_type, prev, m.status))
+
+    # ------------------------------------------------------------------ observations
+
+    def _observe(self, index: int, step: Step | None) -> Observation:
+        what = "observe()" + ("" if step is None else f" after {step}")
+        try:
+            raw = self._call(self.tracker.observe, ..., what)
+        except TrackerFault as e:
+            raise self._fault(index, str(e)) from None
+        obs = _as_observation(raw)
+        if isinstance(obs, str):
+            raise self._fault(index, f"{what} returned garbage: {obs}")
+        return obs
+
+    def _compare_observation(self, index, step, before, after, observed_extra) -> None:
+        obs = self._observe(index, step)
+        expected = self.spec.observe(after)
+        diffs = observation_diffs(self.spec, expected, obs, self.capabilities)
+        if diffs is None:
+            return
+        exp_parts = {p: getattr(expected, p) for p in diffs}
+        obs_parts = {p: getattr(obs, p) for p in diffs}
+        names, details = self._invariants(step, before, after, obs, diffs)
+        exp = ({} if step is None else {"outcome": {"result": "accepted"}}) | exp_parts
+        parts = ", ".join(diffs)
+        where = "after reset" if step is None else f"after {step}"
+        raise Discrepancy(index, f"the tracker's {parts} differ from the spec's {where}",
+                          exp, {**({} if step is None else observed_extra), **obs_parts},
+                          names, trace=list(self.trace), details=details)
+
+    def _invariants(self, step, before, after, obs, diffs) -> tuple[list[str], list[str]]:
+        names: dict[str, None] = {}
+        details: list[str] = []
+        if "usage" in diffs:
+            try:
+                observed_state = after._replace(usage=_usage_vectors(self.spec, _full_usage(
+                    self.spec, obs.usage)))
+            except (KeyError, TypeError):
+                observed_state = None
+            if observed_state is not None:
+                found = violations(self.spec, observed_state)
+                if step is not None:
+                    found.update(transition_violations(self.spec, before, step, observed_state))
+                for name, msgs in found.items():
+                    names[name] = None
+                    details += [f"{name}: {m}" for m in msgs]
+        for part in diffs:
+            if part in PART_INVARIANT:
+                names[PART_INVARIANT[part]] = None
+        return list(names), details
+
+    def _divergence(self, index, step, before, after, expected_outcome, outcome, msg,
+                    extra=(), category="accepted") -> Discrepancy:
+        """An outcome difference; observe the tracker too, to name broken invariants."""
+        observed: dict[str, Any] = {"outcome": outcome.to_json()}
+        names: list[str] = list(extra)
+        details: list[str] = []
+        try:
+            obs = self._observe(index, step)
+        except Discrepancy:
+            obs = None
+        if obs is not None:
+            observed["usage"] = obs.usage
+            diffs = observation_diffs(self.spec, self.spec.observe(after), obs, self.capabilities)
+            if diffs:
+                more, details = self._invariants(step, before, after, obs, diffs)
+                names += [n for n in more if n not in names]
+        return Discrepancy(index, msg, {"outcome": expected_outcome,
+                                        "usage": self.spec.observe(after).usage},
+                           observed, names, trace=list(self.trace), details=details,
+                           category=category)
+
+
+# ---------------------------------------------------------------------- comparing
+
+
+def _as_outcome(raw: Any) -> Outcome | None:
+    if isinstance(raw, Outcome):
+        ok = raw.result in ("accepted", "rejected") and all(isinstance(d, str) for d in raw.devices)
+        return raw if ok else None
+    if isinstance(raw, dict):
+        try:
+            return Outcome.from_json(raw)
+        except Exception:  # noqa: BLE001 - garbage is reported by the caller
+            return None
+    return None
+
+
+def _as_observation(raw: Any) -> Observation | str:
+    if isinstance(raw, dict):
+        try:
+            raw = Observation.from_json(raw)
+        except Exception as e:  # noqa: BLE001
+            return str(e)
+    if not isinstance(raw, Observation):
+        return f"{raw!r} is not an Observation"
+    if not isinstance(raw.usage, dict):
+        return "usage is not a mapping {host: {resource class: int}}"
+    for h, per in raw.usage.items():
+        if not isinstance(per, dict):
+            return f"usage of {h} is {per!r}, not a mapping {{resource class: int}}"
+        for rc, v in per.items():
+            if not isinstance(v, int) or isinstance(v, bool):
+                return f"usage of {h} {rc} is {v!r}, not a whole number"
+    return raw
+
+
+def _full_usage(spec: Spec, usage: dict) -> dict[str, dict[str, int]]:
+    """Usage for every host and resource class; a host or class left out counts as 0."""
+    return {h: {rc: usage.get(h, {}).get(rc, 0) for rc in RESOURCE_CLASSES}
+            for h in spec.cloud.host_names} | {h: dict(v) for h, v in usage.items()
+                                               if h not in spec.cloud.host_names}
+
+
+def _full_devices(spec: Spec, devices: dict) -> dict:
+    out = {h.name: {d: devices.get(h.name, {}).get(d) for d in h.devices} for h in spec.cloud.hosts}
+    for h, per in devices.items():  # devices the cloud does not have are a difference
+        for d, holder in (per or {}).items():
+            if d not in out.get(h, {}) and holder is not None:
+                out.setdefault(h, {})[d] = holder
+    return out
+
+
+def observation_diffs(spec: Spec, expected: Observation, observed: Observation,
+                      capabilities: frozenset[str]) -> list[str] | None:
+    """The declared parts in which ``observed`` differs from ``expected`` (None if none)."""
+    diffs = []
+    # Fast path first: a conformant tracker reports exactly the spec's dicts.
+    if observed.usage != expected.usage and _full_usage(spec, observed.usage) != expected.usage:
+        diffs.append("usage")
+    if "devices" in capabilities:
+        if observed.devices != expected.devices and (
+                observed.devices is None
+                or _full_devices(spec, observed.devices) != expected.devices):
+            diffs.append("devices")
+    if "migrations" in capabilities and observed.migrations != expected.migrations:
+        diffs.append("migrations")
+    if "instances" in capabilities and observed.instances != expected.instances:
+        diffs.append("instances")
+    return diffs or None

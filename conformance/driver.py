@@ -1,0 +1,293 @@
+"""The conformance driver: a Hypothesis ``RuleBasedStateMachine`` over the spec's steps.
+
+Each example resets the tracker, draws a *swarm* (a random set of step kinds
+switched off for the whole example, Groce et al., "Swarm Testing", ISSTA 2012)
+so that rare interleavings (an audit between two steps of a move, a host going
+down mid-move) get room, then runs steps.  A step is drawn as an index into
+:meth:`Spec.candidate_steps`: an enabled step or,
+one time in eight, one the spec *rejects* (or a
+step naming things that do not exist).  A step is drawn as a kind and its
+parameters by name, falling back to the first enabled candidate from a drawn
+index (cyclically) when the drawn step is not enabled: names keep later steps
+stable when Hypothesis deletes earlier ones, so runs shrink to short programs.
+
+Every step goes through :class:`movecheck.conformance.checker.Checker`; the
+first :class:`Discrepancy` fails the example, Hypothesis shrinks it, and every
+shorter counterexample found on the way is handed to ``on_found`` at once, so
+a report exists on disk before shrinking ends (and survives Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from movecheck.spec.steps import CREATING_STEPS, STEPS
+from movecheck.spec.vocab import Cloud, Step
+
+from .checker import Checker, Coverage, Discrepancy
+from .faults import TrackerFault, guarded_call
+from .minimize import minimize
+
+#: One step in REJECT_ONE_IN is drawn among the steps the spec rejects.
+REJECT_ONE_IN = 8
+
+#: Step kinds swarm testing may switch off (never ``boot``: nothing happens without it).
+SWARM_KINDS = tuple(k for k in STEPS if k != "boot")
+
+DEFAULT_EXAMPLES = 100
+DEFAULT_STEPS = 30
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class ConformanceResult:
+    """What one conformance run found (the ``conform`` report fields, design.md 7)."""
+
+    tracker: str
+    cloud: Cloud
+    seed: int
+    examples: int = 0
+    steps: int = 0
+    discrepancy: Discrepancy | None = None
+    coverage: Coverage = field(default_factory=Coverage)
+    capabilities: frozenset[str] = frozenset()
+    unsupported_steps: tuple[str, ...] = ()
+    seconds: float = 0.0
+    interrupted: bool = False
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.discrepancy is None and not self.interrupted
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.seconds if self.seconds else 0.0
+
+    def report_fields(self) -> dict[str, Any]:
+        return {
+            "tracker": self.tracker,
+            "examples": self.examples,
+            "steps": self.steps,
+            "seed": self.seed,
+            "discrepancy": None if self.discrepancy is None else self.discrepancy.to_json(),
+            "coverage": self.coverage.to_json(),
+            "capabilities": sorted(self.capabilities),
+            "unsupported_steps": list(self.unsupported_steps),
+            "steps_per_second": round(self.steps_per_second),
+            "interrupted": self.interrupted,
+            "note": self.note,
+            "cloud": self.cloud.to_json(),
+        }
+
+
+def _unknown_steps(cloud: Cloud) -> tuple[Step, ...]:
+    """Steps naming things that do not exist; a conformant tracker rejects them."""
+    h, i, f = cloud.host_names[0], cloud.instances[0], cloud.flavor_names[0]
+    return (
+        Step("no_such_step"),
+        Step("confirm", migration="m-unknown"),
+        Step("boot", instance="i-unknown", host=h, flavor=f),
+        Step("boot", instance=i, host="h-unknown", flavor=f),
+        Step("boot", instance=i, host=h, flavor="f-unknown"),
+        Step("audit", host="h-unknown"),
+    )
+
+
+class _Run:
+    """State shared by every example of one run."""
+
+    def __init__(self, cloud, tracker, timeout, on_found, progress):
+        self.cloud = cloud
+        self.tracker = tracker
+        self.timeout = timeout
+        self.on_found = on_found
+        self.progress = progress
+        self.coverage = Coverage()
+        self.examples = 0
+        self.steps = 0
+        self.best: Discrepancy | None = None
+        self.unsupported = frozenset(getattr(tracker, "unsupported_steps", ()) or ())
+        self.unknown = _unknown_steps(cloud)
+        self.supported = frozenset(k for k in STEPS if k not in self.unsupported)
+
+    def found(self, d: Discrepancy) -> None:
+        if self.best is None or len(d.trace) < len(self.best.trace):
+            self.best = d
+            if self.on_found is not None:
+                self.on_found(d)
+
+
+def _machine(run: _Run):
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+    class ConformanceMachine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            run.examples += 1
+            self.checker = Checker(run.cloud, run.tracker, timeout=run.timeout,
+                                   coverage=run.coverage)
+            self.kinds = tuple(k for k in STEPS if k not in run.unsupported)
+            self.allowed = run.supported
+
+        def _guard(self, fn, *args):
+            try:
+                fn(*args)
+            except Discrepancy as d:
+                run.found(d)
+                raise
+
+        @initialize(swarm=st.frozensets(st.sampled_from(SWARM_KINDS)))
+        def start(self, swarm):
+            off = frozenset(swarm) | run.unsupported
+            # The step kinds this example may draw from (swarm testing).
+            self.kinds = tuple(k for k in STEPS if k not in off) or ("boot",)
+            self.allowed = frozenset(self.kinds)
+            self._guard(self.checker.reset)
+
+        @rule(k=st.integers(0, 255), arg=st.integers(0, 4095),
+              mode=st.integers(0, REJECT_ONE_IN - 1))
+        def step(self, k, arg, mode):
+            step = self._choose(self.kinds[k % len(self.kinds)], arg,
+                                reject=mode == REJECT_ONE_IN - 1)
+            run.steps += 1
+            if run.progress is not None:
+                run.progress(run.examples, run.steps, run.best is not None)
+            self._guard(self.checker.apply, step)
+
+        def _build(self, kind: str, arg: int) -> Step:
+            """The step ``kind`` with parameters decoded from ``arg`` as mixed-radix digits.
+
+            Parameters are names (not positions in a candidate list), so that
+            deleting an earlier step while shrinking leaves later steps alone.
+            """
+            spec, state, cloud = self.checker.spec, self.checker.state, run.cloud
+            params = {}
+            for p in STEPS[kind].params:
+                if p == "migration":
+                    if kind in CREATING_STEPS:
+                        ids = spec.migration_ids
+                        params[p] = ids[min(len(state.migrations), len(ids) - 1)] if ids else "m1"
+                        continue
+                    names = [m.id for m in state.migrations] or ["m1"]
+                elif p == "instance":
+                    names = cloud.instances
+                elif p == "flavor":
+                    names = cloud.flavor_names
+                else:  # host, dest
+                    names = cloud.host_names
+                params[p] = names[arg % len(names)]
+                arg //= len(names)
+            return Step(kind, **params)
+
+        def _choose(self, kind: str, arg: int, reject: bool) -> Step:
+            """The step to run: the drawn one, or a fallback from a drawn position.
+
+            Falling back to *any* enabled step keeps generation efficient (most
+            drawn steps are not enabled); it makes Hypothesis's shrinking
+            positional, which :mod:`movecheck.conformance.minimize` repairs by
+            deleting concrete steps afterwards.
+            """
+            spec, state = self.checker.spec, self.checker.state
+            step = self._build(kind, arg)
+            if reject:
+                if arg % 5 == 4:
+                    return run.unknown[(arg // 5) % len(run.unknown)]
+                if spec.why_rejected(state, step) is not None:
+                    return step
+            elif spec.why_rejected(state, step) is None:
+                return step
+            cands = list(spec.candidate_steps(state))
+            n = len(cands)
+            allowed = self.allowed
+            if reject:
+                for j in range(n):
+                    c = cands[(arg + j) % n]
+                    if c.kind in allowed and spec.why_rejected(state, c) is not None:
+                        return c
+            for ok in (allowed, run.supported):
+                for j in range(n):
+                    c = cands[(arg + j) % n]
+                    if c.kind in ok and spec.why_rejected(state, c) is None:
+                        return c
+            # Every host down and host_up unsupported: nothing is enabled; a
+            # rejected audit is still a fair question.
+            return Step("audit", host=run.cloud.host_names[arg % len(run.cloud.hosts)])
+
+    ConformanceMachine.__name__ = "ConformanceMachine"
+    return ConformanceMachine
+
+
+def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int = DEFAULT_EXAMPLES,
+                    steps: int = DEFAULT_STEPS, seed: int | None = None,
+                    timeout: float | None = DEFAULT_TIMEOUT, label: str = "tracker",
+                    database: Any = None, on_found: Callable[[Discrepancy], None] | None = None,
+                    progress: Callable[[int, int, bool], None] | None = None,
+                    tracker: Any = None) -> ConformanceResult:
+    """Run Hypothesis-driven conformance of ``factory()`` against the spec on ``cloud``.
+
+    ``database`` is a Hypothesis example database (None: none, so a seeded run
+    is reproducible); ``on_found`` is called with each shorter counterexample
+    as soon as it is found; ``progress(examples, steps, found)`` after each step.
+    Ctrl-C ends the run early with ``interrupted`` set and the best
+    counterexample so far.  Never raises for tracker faults: they are discrepancies.
+    """
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+    from hypothesis import seed as hseed
+    from hypothesis.errors import Flaky
+    from hypothesis.stateful import run_state_machine_as_test
+
+    seed = random.SystemRandom().randrange(2**32) if seed is None else seed
+    result = ConformanceResult(label, cloud, seed)
+    t0 = time.perf_counter()
+    if tracker is None:
+        try:
+            tracker = guarded_call(factory, ..., what=f"creating tracker {label}", timeout=timeout)
+        except TrackerFault as e:
+            result.discrepancy = Discrepancy(-1, str(e), {}, {"fault": str(e)}, [])
+            result.seconds = time.perf_counter() - t0
+            return result
+    # One reset up front: a jsonl tracker declares its capabilities in its reply.
+    probe = Checker(cloud, tracker, timeout=timeout)
+    try:
+        probe.reset()
+    except Discrepancy as d:
+        result.discrepancy = d
+    result.capabilities = probe.capabilities
+    run = _Run(cloud, tracker, timeout, on_found, progress)
+    result.unsupported_steps = tuple(k for k in STEPS if k in run.unsupported)
+    machine = _machine(run)
+    # Distinguish trackers and clouds in a shared example database.
+    machine._hypothesis_internal_add_digest = f"{label}|{cloud.to_json()}".encode()
+    machine = hseed(seed)(machine)
+    conf = settings(
+        max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
+        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
+        report_multiple_bugs=False, phases=(Phase.explicit, Phase.reuse, Phase.generate,
+                                            Phase.shrink))
+    try:
+        if result.discrepancy is None:
+            run_state_machine_as_test(machine, settings=conf)
+    except Discrepancy as d:
+        # The last run Hypothesis makes is its minimal example; delete concrete
+        # steps Hypothesis could not (see movecheck.conformance.minimize).
+        result.discrepancy = minimize(cloud, tracker, d, timeout)
+        if on_found is not None and len(result.discrepancy.trace) < len(d.trace):
+            on_found(result.discrepancy)
+    except Flaky as e:
+        result.discrepancy = run.best
+        result.note = (f"the tracker is not deterministic (Hypothesis: {type(e).__name__}); "
+                       "the counterexample shown is the shortest seen")
+    except KeyboardInterrupt:
+        result.interrupted = True
+        result.discrepancy = run.best
+    finally:
+        result.examples, result.steps = run.examples, run.steps
+        result.coverage = run.coverage
+        result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,53 @@
+"""Calling a tracker safely: a tracker that raises, returns garbage or hangs is
+a finding about the tracker (a discrepancy naming the step), never a crash of
+movecheck (issue 5, "Bad input and faults").
+
+In-process trackers get a per-call timeout from ``SIGALRM`` (``setitimer``):
+it costs one system call per call, unlike a watchdog thread, and it can
+interrupt pure-Python loops.  Off the main thread (where signals cannot be
+used) calls run without a timeout.  Adapters that enforce their own timeout
+(the jsonl subprocess adapter) say so with ``handles_timeout = True``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class TrackerFault(Exception):
+    """The tracker raised, returned garbage, crashed or did not answer."""
+
+
+class _Timeout(BaseException):
+    # BaseException so that a tracker's own ``except Exception`` cannot swallow it.
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
+
+
+def guarded_call(fn: Callable[..., Any], arg: Any, *, what: str, timeout: float | None,
+                 own_timeout: bool = False) -> Any:
+    """``fn(arg)`` (or ``fn()`` when arg is ``...``), with faults as :class:`TrackerFault`."""
+    use_alarm = (timeout is not None and not own_timeout
+                 and threading.current_thread() is threading.main_thread())
+    old = None
+    try:
+        if use_alarm:
+            old = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+        return fn() if arg is ... else fn(arg)
+    except _Timeout:
+        raise TrackerFault(f"{what} did not return within {timeout:g} s") from None
+    except TrackerFault:
+        raise
+    except Exception as e:  # noqa: BLE001 - any tracker exception is a finding
+        raise TrackerFault(f"{what} raised {type(e).__name__}: {e}") from e
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)

@@ -1,0 +1,87 @@
+"""Test-only trackers that wrap the concrete spec itself.
+
+``factory`` is a conformant tracker (it *is* the spec, so conformance must pass);
+``leaky_factory`` forgets to free the source on ``confirm_finish`` (the shape of
+Nova bug 1707071 / 1818914) so that tests have a bug to catch without depending
+on the reference tracker or the catalogue in ``movecheck.model``.
+"""
+
+from __future__ import annotations
+
+from movecheck.spec.concrete import Spec
+from movecheck.spec.vocab import CAPABILITIES, Outcome
+
+
+class SpecTracker:
+    capabilities = frozenset(CAPABILITIES)
+
+    def reset(self, cloud):
+        self.spec = Spec(cloud)
+        self.state = self.spec.initial()
+
+    def apply(self, step):
+        reason = self.spec.why_rejected(self.state, step)
+        if reason is not None:
+            return Outcome.reject(reason)
+        picks = self.spec.legal_picks(self.state, step)[-1]  # not the spec's default pick
+        self.state = self.spec.next_state(self.state, step, picks)
+        return Outcome.accept(picks)
+
+    def observe(self):
+        return self.spec.observe(self.state).restricted(self.capabilities)
+
+    def close(self):
+        pass
+
+
+class LeakyTracker(SpecTracker):
+    """Keeps the old flavor charged on the source after confirm_finish."""
+
+    def apply(self, step):
+        before = self.state
+        out = super().apply(step)
+        if out.accepted and step.kind == "confirm_finish":
+            m = self.spec.migration(before, step.migration)
+            self.state = self.spec._charge(self.state, m.source, m.old_flavor, +1)
+        return out
+
+
+class UsageOnlyTracker(SpecTracker):
+    capabilities = frozenset({"usage"})
+    unsupported_steps = frozenset({"evacuate_start", "rebuild_claim", "finish_evacuation"})
+
+
+class RaisingTracker(SpecTracker):
+    """Raises on every audit (a tracker bug must become a discrepancy, not a crash)."""
+
+    def apply(self, step):
+        if step.kind == "audit":
+            raise RuntimeError("audit exploded")
+        return super().apply(step)
+
+
+class GarbageTracker(SpecTracker):
+    def apply(self, step):
+        if step.kind == "delete":
+            return {"result": "maybe"}
+        return super().apply(step)
+
+
+def factory():
+    return SpecTracker()
+
+
+def leaky_factory():
+    return LeakyTracker()
+
+
+def usage_only_factory():
+    return UsageOnlyTracker()
+
+
+def raising_factory():
+    return RaisingTracker()
+
+
+def garbage_factory():
+    return GarbageTracker()
