@@ -94,6 +94,8 @@ class PlacementService:
             raise InputError(f"cannot open the Placement database {db_url!r}: {e}") from None
         self.calls = 0
         self.seconds = 0.0
+        self._unpatch = None  # undoes the previous reset's patch_engine
+        self._engine = None
 
     @classmethod
     def get(cls, db_url: str | None = None) -> PlacementService:
@@ -119,9 +121,14 @@ class PlacementService:
         """A brand-new empty database (standard traits and resource classes re-synced)."""
         from oslo_db.sqlalchemy import engines
 
+        if self._unpatch is not None:
+            # patch_engine only works on the root factory: undo the last one first.
+            self._unpatch()
+            self._engine.dispose()
         engine = engines.create_engine(self.db_url)
         self._fresh_schema(engine)
-        self._db_api.placement_context_manager.patch_engine(engine)
+        self._unpatch = self._db_api.placement_context_manager.patch_engine(engine)
+        self._engine = engine
         # deploy.update_database syncs os-traits / os-resource-classes once per
         # process unless these flags are cleared.
         self._trait_obj._TRAITS_SYNCED = False
