@@ -70,12 +70,16 @@ class State(NamedTuple):
     migrations: tuple[Migration, ...]  # in creation order
 
 
+# Three resource classes, spelled out: these run for every successor.
+assert len(RESOURCE_CLASSES) == 3
+
+
 def _add(a: Vector, b: Vector) -> Vector:
-    return tuple(x + y for x, y in zip(a, b, strict=True))
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
 
 
 def _sub(a: Vector, b: Vector) -> Vector:
-    return tuple(x - y for x, y in zip(a, b, strict=True))
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
 
 
 class Spec:

@@ -60,6 +60,8 @@ def _non_negative(spec: Spec, s: State) -> list[str]:
 
 def _diff(spec: Spec, s: State, hosts: set[str] | None) -> list[str]:
     expected = spec.holds(s)
+    if s.usage == expected:  # the common case: nothing to report
+        return []
     out = []
     for k, h in enumerate(spec.cloud.hosts):
         if hosts is not None and h.name not in hosts:
