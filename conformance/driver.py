@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from movecheck.spec.statuses import NEW, STATUS_MACHINES
 from movecheck.spec.steps import CREATING_STEPS, STEPS
 from movecheck.spec.vocab import Cloud, Step
 
@@ -34,6 +35,16 @@ from .minimize import minimize
 
 #: One step in REJECT_ONE_IN is drawn among the steps the spec rejects.
 REJECT_ONE_IN = 8
+
+#: Modes at or above this value (of REJECT_ONE_IN - 1) first try to advance a move.
+ADVANCE_FROM = 4
+
+#: (migration type, status) -> the steps along its forward (non-failure) edges.
+FORWARD: dict[tuple[str, str], tuple[str, ...]] = {}
+for _t, _g in STATUS_MACHINES.items():
+    for _a, _b, _d in _g.edges(data=True):
+        if not _d["failure"] and _a != NEW:
+            FORWARD[(_t, _a)] = FORWARD.get((_t, _a), ()) + tuple(_d["steps"])
 
 #: Step kinds swarm testing may switch off (never ``boot``: nothing happens without it).
 SWARM_KINDS = tuple(k for k in STEPS if k != "boot")
@@ -153,8 +164,12 @@ def _machine(run: _Run):
         @rule(k=st.integers(0, 255), arg=st.integers(0, 4095),
               mode=st.integers(0, REJECT_ONE_IN - 1))
         def step(self, k, arg, mode):
-            step = self._choose(self.kinds[k % len(self.kinds)], arg,
-                                reject=mode == REJECT_ONE_IN - 1)
+            step = None
+            if mode >= ADVANCE_FROM:
+                step = self._advance(arg)
+            if step is None:
+                step = self._choose(self.kinds[k % len(self.kinds)], arg,
+                                    reject=mode == REJECT_ONE_IN - 1)
             run.steps += 1
             if run.progress is not None:
                 run.progress(run.examples, run.steps, run.best is not None)
@@ -184,6 +199,24 @@ def _machine(run: _Run):
                 params[p] = names[arg % len(names)]
                 arg //= len(names)
             return Step(kind, **params)
+
+        def _advance(self, arg: int) -> Step | None:
+            """A step that takes an in-progress migration along a forward edge, or None.
+
+            Moves need five to seven steps in order; drawn uniformly, the later
+            ones (revert_finish, live_complete) would almost never fire.
+            """
+            spec, state = self.checker.spec, self.checker.state
+            options = []
+            for m in state.migrations:
+                for kind in FORWARD.get((m.migration_type, m.status), ()):
+                    if kind not in self.allowed:
+                        continue
+                    step = (Step(kind, host=m.source) if kind == "host_up"
+                            else Step(kind, migration=m.id))
+                    if spec.why_rejected(state, step) is None:
+                        options.append(step)
+            return options[arg % len(options)] if options else None
 
         def _choose(self, kind: str, arg: int, reject: bool) -> Step:
             """The step to run: the drawn one, or a fallback from a drawn position.

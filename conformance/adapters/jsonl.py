@@ -1,0 +1,165 @@
+"""A tracker in any language: a subprocess speaking one JSON object per line.
+
+Requests go to the process's stdin, one per line; each gets exactly one reply
+line on stdout (docs/adapters.md, schema docs/schemas/trace.schema.json):
+
+- ``{"op": "reset", "cloud": CLOUD}`` → ``{"ok": true, "capabilities": [...],
+  "unsupported_steps": [...]}`` (both lists optional; capabilities default to usage)
+- ``{"op": "apply", "step": STEP}`` → an Outcome ``{"result": "accepted",
+  "devices": [...]}`` or ``{"result": "rejected", "reason": "..."}``
+- ``{"op": "observe"}`` → an Observation ``{"usage": {...}, ...}``
+- ``{"op": "close"}`` → no reply needed; the process should exit.
+
+Any reply may be ``{"error": "..."}``.  Every reply is validated against the
+schema; a reply that is not JSON, does not fit, does not come within the
+per-call timeout, or a process that exits, is a :class:`TrackerFault` naming
+the request and carrying the last lines of the process's stderr.  After a
+fault the process is killed; the next ``reset`` starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shlex
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+from movecheck.spec.errors import InputError
+from movecheck.spec.vocab import Cloud, Observation, Outcome, Step
+
+from ..faults import TrackerFault
+from ..protocol import first_error
+
+STDERR_TAIL = 20  # lines of the tracker's stderr quoted in a fault
+
+
+class JsonlTracker:
+    """The jsonl adapter (``--tracker jsonl:COMMAND``)."""
+
+    handles_timeout = True  # the per-call timeout is enforced here, on the pipe
+
+    def __init__(self, command: str, timeout: float | None = 10.0):
+        try:
+            self.argv = shlex.split(command)
+        except ValueError as e:
+            raise InputError(f"cannot parse the jsonl command {command!r}: {e}") from None
+        if not self.argv:
+            raise InputError("the jsonl command is empty")
+        self.command = command
+        self.timeout = timeout if timeout is not None else 10.0
+        self.capabilities: frozenset[str] = frozenset({"usage"})
+        self.unsupported_steps: frozenset[str] = frozenset()
+        self.proc: subprocess.Popen | None = None
+        self._buf = b""
+        self._stderr = None
+
+    # ------------------------------------------------------------------ process
+
+    def _start(self) -> None:
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._stderr, bufsize=0)
+        except OSError as e:
+            raise TrackerFault(f"cannot start jsonl tracker {self.command!r}: "
+                               f"{e.strerror or e}") from None
+        self._buf = b""
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self.proc.stdout, selectors.EVENT_READ)
+
+    def stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        try:
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode("utf-8", "replace").splitlines()
+        except (OSError, ValueError):
+            return ""
+        return "\n".join(lines[-STDERR_TAIL:])
+
+    def _kill(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.kill()
+                self.proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self._sel.close()
+            self.proc = None
+
+    def _fault(self, message: str) -> TrackerFault:
+        tail = self.stderr_tail()
+        self._kill()
+        if tail:
+            message += f"; the tracker's stderr ends with:\n{tail}"
+        return TrackerFault(message)
+
+    def _exited(self, what: str) -> TrackerFault:
+        code = self.proc.wait(timeout=2) if self.proc is not None else None
+        return self._fault(f"the jsonl tracker exited (status {code}) while answering {what}")
+
+    def _readline(self, what: str) -> bytes:
+        deadline = time.monotonic() + self.timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._sel.select(left):
+                raise self._fault(f"no reply to {what} within {self.timeout:g} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise self._exited(what)
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    def _call(self, request: dict[str, Any], what: str, shape: str) -> dict[str, Any]:
+        if self.proc is None or self.proc.poll() is not None:
+            if request["op"] != "reset":
+                raise self._fault(f"the jsonl tracker is not running ({what})")
+            self._kill()
+            self._start()
+        try:
+            self.proc.stdin.write(json.dumps(request, separators=(",", ":")).encode() + b"\n")
+        except (BrokenPipeError, OSError):
+            raise self._exited(what) from None
+        line = self._readline(what)
+        try:
+            reply = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise self._fault(f"the reply to {what} is not JSON: {line[:200]!r}") from None
+        if isinstance(reply, dict) and "error" in reply:
+            raise TrackerFault(f"the tracker answered {what} with an error: {reply['error']}")
+        problem = first_error(shape, reply)
+        if problem is not None:
+            raise TrackerFault(f"the reply to {what} does not fit the protocol ({problem}): "
+                               f"{json.dumps(reply)[:300]}")
+        return reply
+
+    # ------------------------------------------------------------------ Tracker
+
+    def reset(self, cloud: Cloud) -> None:
+        reply = self._call({"op": "reset", "cloud": cloud.to_json()}, "reset", "reset_reply")
+        self.capabilities = frozenset(reply.get("capabilities", ["usage"])) | {"usage"}
+        self.unsupported_steps = frozenset(reply.get("unsupported_steps", ()))
+
+    def apply(self, step: Step) -> Outcome:
+        reply = self._call({"op": "apply", "step": step.to_json()}, f"apply({step})", "outcome")
+        return Outcome(reply["result"], reply.get("reason"), tuple(reply.get("devices", ())))
+
+    def observe(self) -> Observation:
+        return Observation.from_json(self._call({"op": "observe"}, "observe", "observation"))
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.stdin.write(b'{"op":"close"}\n')
+            self.proc.stdin.close()
+            self.proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self._kill()

@@ -1,0 +1,344 @@
+#!/usr/bin/env node
+// A movecheck tracker in JavaScript, speaking the jsonl protocol (docs/adapters.md):
+// one JSON request per line on stdin, one JSON reply per line on stdout.
+//
+//   movecheck conform --tracker "jsonl:node conformance/examples/tracker.js"
+//
+// It keeps Nova's ResourceTracker bookkeeping (nova/compute/resource_tracker.py)
+// in plain objects: per-host usage counters changed step by step, instances
+// with a MigrationContext, migration records with statuses, and an audit
+// (update_available_resource) that recomputes a host's usage from the records.
+// It declares every observation part; pass --usage-only to declare only usage.
+"use strict";
+
+const readline = require("readline");
+const RCS = ["VCPU", "MEMORY_MB", "DISK_GB"];
+const FIELD = { VCPU: "vcpus", MEMORY_MB: "memory_mb", DISK_GB: "disk_gb" };
+const TERMINAL = {
+  resize: ["confirmed", "reverted", "error"], migration: ["confirmed", "reverted", "error"],
+  "live-migration": ["completed", "cancelled", "failed"], evacuation: ["completed", "error"],
+};
+const LANDED = {
+  resize: ["post-migrating", "finished", "confirming", "reverting"],
+  migration: ["post-migrating", "finished", "confirming", "reverting"],
+  "live-migration": [], evacuation: ["done"],
+};
+const DEST_CLAIMED = {
+  resize: ["pre-migrating", "migrating"], migration: ["pre-migrating", "migrating"],
+  "live-migration": ["accepted", "queued", "preparing", "running"], evacuation: ["pre-migrating"],
+};
+const FAILURE = { resize: "error", migration: "error", "live-migration": "failed", evacuation: "error" };
+const PARAMS = {
+  boot: ["instance", "host", "flavor"], delete: ["instance"],
+  resize_claim: ["migration", "instance", "dest", "flavor"], live_claim: ["migration", "instance", "dest"],
+  evacuate_start: ["migration", "instance", "dest"], host_down: ["host"], host_up: ["host"], audit: ["host"],
+};
+for (const k of ["resize_migrate", "resize_migrated", "finish_resize", "confirm", "confirm_finish",
+  "revert", "revert_finish", "live_queue", "live_prepare", "live_run", "live_complete", "live_abort",
+  "rebuild_claim", "finish_evacuation", "fail"]) PARAMS[k] = ["migration"];
+
+const usageOnly = process.argv.includes("--usage-only");
+let cloud, hosts, flavors, inst, migs, maxMigrations;
+
+function reset(c) {
+  cloud = c;
+  hosts = {};
+  for (const h of c.hosts) hosts[h.name] = { up: h.up !== false, usage: [0, 0, 0], devices: h.devices || [], inv: h.inventories };
+  flavors = {};
+  for (const f of c.flavors) flavors[f.name] = f;
+  inst = {};
+  migs = [];
+  maxMigrations = c.max_migrations;
+}
+
+const vec = (f) => RCS.map((rc) => flavors[f][FIELD[rc]]);
+const terminal = (m) => TERMINAL[m.type].includes(m.status);
+const findMig = (id) => migs.find((m) => m.id === id);
+const inProgressOf = (iid) => migs.find((m) => m.instance === iid && !terminal(m));
+const alive = (iid) => inst[iid] && inst[iid].vm_state !== "deleted";
+
+function charge(host, flavor, sign) {
+  const v = vec(flavor);
+  hosts[host].usage = hosts[host].usage.map((u, k) => u + sign * v[k]);
+}
+
+function capacity(host, k) {
+  const i = hosts[host].inv[RCS[k]];
+  return (i.total - (i.reserved || 0)) * (i.allocation_ratio === undefined ? 1 : i.allocation_ratio);
+}
+
+// What a migration holds apart from its instance (nova-moves.md 4.2-4.3).
+function migrationHold(m) {
+  if (terminal(m)) return null;
+  if (LANDED[m.type].includes(m.status)) return [m.source, m.old];
+  if (DEST_CLAIMED[m.type].includes(m.status)) return [m.dest, m.new];
+  return null;
+}
+
+function chargedFlavor(i) {
+  if (i.vm_state === "deleted") return null;
+  if (i.mc && i.new_flavor) {
+    const m = findMig(i.mc.mid);
+    if (m && m.status === "post-migrating") return i.new_flavor;
+  }
+  return i.flavor;
+}
+
+// update_available_resource: recompute a host's usage from instances and migrations.
+function recomputed(host) {
+  let u = [0, 0, 0];
+  const add = (f) => { const v = vec(f); u = u.map((x, k) => x + v[k]); };
+  for (const i of Object.values(inst)) {
+    const f = chargedFlavor(i);
+    if (f && i.host === host) add(f);
+  }
+  for (const m of migs) {
+    const h = migrationHold(m);
+    if (h && h[0] === host) add(h[1]);
+  }
+  return u;
+}
+
+function deviceHolds() {
+  const out = [];
+  for (const i of Object.values(inst)) if (i.vm_state !== "deleted") for (const d of i.devices) out.push([i.host, d, i.id]);
+  for (const m of migs) {
+    const h = migrationHold(m);
+    const i = inst[m.instance];
+    if (!h || !i || !i.mc || i.mc.mid !== m.id) continue;
+    const devs = LANDED[m.type].includes(m.status) ? i.mc.old : i.mc.new;
+    for (const d of devs) out.push([h[0], d, m.instance]);
+  }
+  return out;
+}
+
+function freeDevices(host) {
+  const held = new Set(deviceHolds().filter((x) => x[0] === host).map((x) => x[1]));
+  return hosts[host].devices.filter((d) => !held.has(d));
+}
+
+function claimCheck(host, flavor) {
+  const v = vec(flavor);
+  for (let k = 0; k < 3; k++) if (hosts[host].usage[k] + v[k] > capacity(host, k)) return `flavor ${flavor} does not fit on ${host}`;
+  if (freeDevices(host).length < (flavors[flavor].devices || 0)) return `not enough free devices on ${host}`;
+  return null;
+}
+
+function fresh(mid) {
+  if (findMig(mid)) return `migration ${mid} already exists`;
+  if (migs.length >= maxMigrations) return "too many migrations";
+  return null;
+}
+
+function movable(s, needHostUp) {
+  if (!alive(s.instance)) return `instance ${s.instance} does not exist`;
+  const i = inst[s.instance];
+  if (inProgressOf(i.id)) return `instance ${i.id} is already moving`;
+  if (needHostUp && !hosts[i.host].up) return `host ${i.host} is down`;
+  if (!hosts[s.dest].up) return `host ${s.dest} is down`;
+  return fresh(s.migration);
+}
+
+function statusGuard(s, types, statuses, up) {
+  const m = findMig(s.migration);
+  if (!m) return `unknown migration ${s.migration}`;
+  if (!types.includes(m.type)) return `migration ${m.id} is a ${m.type}`;
+  if (!statuses.includes(m.status)) return `migration ${m.id} is ${m.status}`;
+  for (const side of up) if (!hosts[m[side]].up) return `host ${m[side]} is down`;
+  return null;
+}
+
+const RES = ["resize", "migration"];
+const GUARDS = {
+  boot: (s) => inst[s.instance] ? "already booted" : !hosts[s.host].up ? "host down" : claimCheck(s.host, s.flavor),
+  delete: (s) => alive(s.instance) ? null : `instance ${s.instance} does not exist`,
+  resize_claim: (s) => {
+    const r = movable(s, true); if (r) return r;
+    const i = inst[s.instance];
+    if (i.vm_state !== "active") return "not active";
+    if (s.dest === i.host && s.flavor === i.flavor) return "a cold migration must change host";
+    return claimCheck(s.dest, s.flavor);
+  },
+  live_claim: (s) => {
+    const r = movable(s, true); if (r) return r;
+    const i = inst[s.instance];
+    if (i.vm_state !== "active") return "not active";
+    if (s.dest === i.host) return "a live migration must change host";
+    return claimCheck(s.dest, i.flavor);
+  },
+  evacuate_start: (s) => {
+    const r = movable(s, false); if (r) return r;
+    const i = inst[s.instance];
+    if (hosts[i.host].up) return "the host is up";
+    if (s.dest === i.host) return "an evacuation must change host";
+    return null;
+  },
+  resize_migrate: (s) => statusGuard(s, RES, ["pre-migrating"], ["source"]),
+  resize_migrated: (s) => statusGuard(s, RES, ["migrating"], ["source"]),
+  finish_resize: (s) => statusGuard(s, RES, ["post-migrating"], ["dest"]),
+  confirm: (s) => statusGuard(s, RES, ["finished"], []),
+  confirm_finish: (s) => statusGuard(s, RES, ["confirming"], ["source"]),
+  revert: (s) => statusGuard(s, RES, ["finished"], []),
+  revert_finish: (s) => statusGuard(s, RES, ["reverting"], ["dest", "source"]),
+  live_queue: (s) => statusGuard(s, ["live-migration"], ["accepted"], ["source"]),
+  live_prepare: (s) => statusGuard(s, ["live-migration"], ["queued"], ["source", "dest"]),
+  live_run: (s) => statusGuard(s, ["live-migration"], ["preparing"], ["source"]),
+  live_complete: (s) => statusGuard(s, ["live-migration"], ["running"], ["source", "dest"]),
+  live_abort: (s) => statusGuard(s, ["live-migration"], ["queued", "preparing", "running"], ["source", "dest"]),
+  rebuild_claim: (s) => {
+    const r = statusGuard(s, ["evacuation"], ["accepted"], ["dest"]); if (r) return r;
+    const m = findMig(s.migration);
+    return claimCheck(m.dest, m.new);
+  },
+  finish_evacuation: (s) => statusGuard(s, ["evacuation"], ["pre-migrating"], ["dest"]),
+  fail: (s) => { const m = findMig(s.migration); return !m ? "unknown migration" : terminal(m) ? "terminal" : null; },
+  host_down: (s) => hosts[s.host].up ? null : "already down",
+  host_up: (s) => hosts[s.host].up ? "already up" : null,
+  audit: (s) => hosts[s.host].up ? null : "host down",
+};
+
+function whyRejected(s) {
+  const params = PARAMS[s.step];
+  if (!params) return `unknown step ${s.step}`;
+  for (const p of params) if (typeof s[p] !== "string") return `missing ${p}`;
+  for (const p of ["host", "dest"]) if (s[p] !== undefined && !hosts[s[p]]) return `unknown host ${s[p]}`;
+  if (s.flavor !== undefined && !flavors[s.flavor]) return `unknown flavor ${s.flavor}`;
+  if (s.instance !== undefined && !cloud.instances.includes(s.instance)) return `unknown instance ${s.instance}`;
+  return GUARDS[s.step](s);
+}
+
+function releaseHold(m) { const h = migrationHold(m); if (h) charge(h[0], h[1], -1); }
+
+function failMove(m) {
+  releaseHold(m);
+  const i = inst[m.instance];
+  if (LANDED[m.type].includes(m.status)) i.flavor = m.new;
+  Object.assign(i, { vm_state: "active", old_flavor: null, new_flavor: null, mc: null });
+  m.status = FAILURE[m.type];
+}
+
+function endMove(m, status) {
+  releaseHold(m);
+  Object.assign(inst[m.instance], { old_flavor: null, new_flavor: null, mc: null, vm_state: "active" });
+  m.status = status;
+}
+
+function claimMove(m, picks) {
+  charge(m.dest, m.new, +1);
+  inst[m.instance].mc = { mid: m.id, old: inst[m.instance].devices, new: picks };
+}
+
+function land(m) { const i = inst[m.instance]; i.host = m.dest; i.devices = i.mc.new; }
+
+function claimTarget(s) {
+  if (s.step === "boot") return [s.host, s.flavor];
+  if (s.step === "resize_claim") return [s.dest, s.flavor];
+  if (s.step === "live_claim") return [s.dest, inst[s.instance].flavor];
+  if (s.step === "rebuild_claim") { const m = findMig(s.migration); return [m.dest, m.new]; }
+  return null;
+}
+
+function create(s, type, old, nw, status) {
+  const i = inst[s.instance];
+  const m = { id: s.migration, instance: i.id, type, source: i.host, dest: s.dest, old, new: nw, status };
+  migs.push(m);
+  return m;
+}
+
+const EFFECTS = {
+  boot: (s, p) => { charge(s.host, s.flavor, +1); inst[s.instance] = { id: s.instance, vm_state: "active", host: s.host, flavor: s.flavor, old_flavor: null, new_flavor: null, devices: p, mc: null }; },
+  delete: (s) => {
+    const m = inProgressOf(s.instance);
+    if (m) failMove(m);
+    const i = inst[s.instance];
+    charge(i.host, i.flavor, -1);
+    Object.assign(i, { vm_state: "deleted", devices: [], old_flavor: null, new_flavor: null, mc: null });
+  },
+  resize_claim: (s, p) => {
+    const i = inst[s.instance];
+    const m = create(s, s.flavor !== i.flavor ? "resize" : "migration", i.flavor, s.flavor, "pre-migrating");
+    i.old_flavor = i.flavor; i.new_flavor = s.flavor;
+    claimMove(m, p);
+  },
+  resize_migrate: (s) => { findMig(s.migration).status = "migrating"; },
+  resize_migrated: (s) => { const m = findMig(s.migration); m.status = "post-migrating"; land(m); },
+  finish_resize: (s) => { const m = findMig(s.migration); m.status = "finished"; Object.assign(inst[m.instance], { flavor: m.new, vm_state: "resized" }); },
+  confirm: (s) => { findMig(s.migration).status = "confirming"; },
+  confirm_finish: (s) => endMove(findMig(s.migration), "confirmed"),
+  revert: (s) => { findMig(s.migration).status = "reverting"; },
+  revert_finish: (s) => {
+    const m = findMig(s.migration);
+    const i = inst[m.instance];
+    charge(m.dest, m.new, -1);
+    Object.assign(i, { host: m.source, flavor: m.old, old_flavor: null, new_flavor: null, devices: i.mc.old, mc: null, vm_state: "active" });
+    m.status = "reverted";
+  },
+  live_claim: (s, p) => { const i = inst[s.instance]; claimMove(create(s, "live-migration", i.flavor, i.flavor, "accepted"), p); },
+  live_queue: (s) => { findMig(s.migration).status = "queued"; },
+  live_prepare: (s) => { findMig(s.migration).status = "preparing"; },
+  live_run: (s) => { findMig(s.migration).status = "running"; },
+  live_complete: (s) => {
+    const m = findMig(s.migration);
+    charge(m.source, m.old, -1);
+    land(m);
+    inst[m.instance].mc = null;
+    m.status = "completed";
+  },
+  live_abort: (s) => endMove(findMig(s.migration), "cancelled"),
+  evacuate_start: (s) => { const i = inst[s.instance]; create(s, "evacuation", i.flavor, i.flavor, "accepted"); },
+  rebuild_claim: (s, p) => { const m = findMig(s.migration); m.status = "pre-migrating"; claimMove(m, p); },
+  finish_evacuation: (s) => { const m = findMig(s.migration); m.status = "done"; land(m); },
+  fail: (s) => failMove(findMig(s.migration)),
+  host_down: (s) => { hosts[s.host].up = false; },
+  host_up: (s) => {
+    hosts[s.host].up = true;
+    // init_host: _destroy_evacuated_instances.
+    for (const m of migs) {
+      if (m.type !== "evacuation" || m.source !== s.host) continue;
+      if (m.status === "done") endMove(m, "completed");
+      else if (!terminal(m)) failMove(m);
+    }
+  },
+  audit: (s) => { hosts[s.host].usage = recomputed(s.host); },
+};
+
+function apply(s) {
+  const reason = whyRejected(s);
+  if (reason !== null) return { result: "rejected", reason };
+  const target = claimTarget(s);
+  const picks = target ? freeDevices(target[0]).slice(0, flavors[target[1]].devices || 0) : [];
+  EFFECTS[s.step](s, picks);
+  return picks.length ? { result: "accepted", devices: picks } : { result: "accepted" };
+}
+
+function observe() {
+  const usage = {};
+  for (const [h, v] of Object.entries(hosts)) usage[h] = Object.fromEntries(RCS.map((rc, k) => [rc, v.usage[k]]));
+  if (usageOnly) return { usage };
+  const devices = {};
+  for (const [h, v] of Object.entries(hosts)) devices[h] = Object.fromEntries(v.devices.map((d) => [d, null]));
+  for (const [h, d, holder] of deviceHolds()) devices[h][d] = holder;
+  const migrations = Object.fromEntries(migs.map((m) => [m.id, m.status]));
+  const instances = {};
+  for (const i of Object.values(inst)) if (i.vm_state !== "deleted") instances[i.id] = i.host;
+  return { usage, devices, migrations, instances };
+}
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  let reply;
+  try {
+    const req = JSON.parse(line);
+    if (req.op === "reset") {
+      reset(req.cloud);
+      reply = { ok: true, capabilities: usageOnly ? ["usage"] : ["usage", "devices", "migrations", "instances"] };
+    } else if (req.op === "apply") reply = apply(req.step);
+    else if (req.op === "observe") reply = observe();
+    else if (req.op === "close") process.exit(0);
+    else reply = { error: `unknown op ${req.op}` };
+  } catch (e) {
+    process.stderr.write(`${e.stack}\n`);
+    reply = { error: String(e) };
+  }
+  process.stdout.write(JSON.stringify(reply) + "\n");
+});
