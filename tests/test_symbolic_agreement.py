@@ -1,0 +1,108 @@
+"""One spec, two interpretations: the Z3 encoding agrees with the concrete spec.
+
+Hypothesis generates reachable states (random walks of enabled steps, with
+every legal device pick) and a step (enabled or not: every candidate step,
+steps on used/terminal/unknown migration ids, creating steps with used ids),
+sometimes on a state whose usage was knocked off by a random amount (so that
+invariants that are broken are compared too).  ``agreement_problems`` must
+return nothing.
+"""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from movecheck.spec import Spec, default_cloud, make_step
+from movecheck.spec.agreement import agreement_problems, extra_steps, self_check
+from movecheck.spec.sym_invariants import STATE
+from movecheck.spec.symbolic import SymbolicSpec, concrete_params, encode_state, to_bool
+
+CLOUDS = {
+    "default": default_cloud(),
+    "3x2": default_cloud(hosts=3, instances=2, max_migrations=3),
+}
+SPECS = {k: Spec(c) for k, c in CLOUDS.items()}
+SYMS = {k: SymbolicSpec(concrete_params(c)) for k, c in CLOUDS.items()}
+
+
+@st.composite
+def state_and_step(draw, name):
+    spec = SPECS[name]
+    s = spec.initial()
+    for _ in range(draw(st.integers(0, 14))):
+        succ = list(spec.successors(s))
+        if not succ:
+            break
+        s = succ[draw(st.integers(0, len(succ) - 1))][2]
+    if draw(st.integers(0, 9)) == 0:  # knock usage off: compare broken invariants too
+        k = draw(st.integers(0, len(s.usage) - 1))
+        r = draw(st.integers(0, 2))
+        usage = [list(u) for u in s.usage]
+        usage[k][r] += draw(st.sampled_from([-1, 1, 512, -512, 5000]))
+        s = s._replace(usage=tuple(tuple(u) for u in usage))
+    steps = list(spec.candidate_steps(s)) + extra_steps(spec, s)
+    return s, steps[draw(st.integers(0, len(steps) - 1))]
+
+
+@pytest.mark.parametrize("name", ["default", "3x2"])
+def test_z3_and_concrete_agree(name):
+    n = {"default": 350, "3x2": 150}[name]  # >= 500 cases in all
+
+    @settings(max_examples=n, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(state_and_step(name))
+    def check(case):
+        s, step = case
+        assert agreement_problems(SPECS[name], s, step, SYMS[name]) == []
+
+    check()
+
+
+def test_agreement_sees_a_broken_guard():
+    """The check is not vacuous: a symbolic spec whose confirm needs no finished migration
+    disagrees with the concrete spec on a state where the migration is migrating."""
+
+    class Drifted(SymbolicSpec):
+        def step_confirm(self, s, a, picks):
+            return self._simple(s, a, picks, self._RZ, ("finished", "migrating"), (), "confirming")
+
+    spec = SPECS["default"]
+    S = make_step
+    s = spec.initial()
+    for step in (S("boot", instance="i1", host="h1", flavor="small"),
+                 S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+                 S("resize_migrate", migration="m1")):
+        s = spec.next_state(s, step)
+    problems = agreement_problems(spec, s, S("confirm", migration="m1"),
+                                  Drifted(concrete_params(spec.cloud)))
+    assert problems and "Z3 guard True" in problems[0]
+
+
+def test_agreement_sees_a_broken_effect():
+    class Drifted(SymbolicSpec):
+        def step_audit(self, s, a, picks):
+            return super().step_host_down(s, a, picks)  # an audit that takes the host down
+
+    spec = SPECS["default"]
+    s = spec.next_state(spec.initial(), make_step("boot", instance="i1", host="h1", flavor="small"))
+    problems = agreement_problems(spec, s, make_step("audit", host="h1"),
+                                  Drifted(concrete_params(spec.cloud)))
+    assert any("not a Z3 successor" in p for p in problems)
+
+
+def test_every_invariant_has_a_symbolic_twin():
+    from movecheck.spec.invariants import INVARIANTS, STATE_INVARIANTS, TRANSITION_INVARIANTS
+    from movecheck.spec.sym_invariants import TRANSITION
+
+    assert set(STATE) == set(STATE_INVARIANTS)
+    assert set(TRANSITION) == set(TRANSITION_INVARIANTS)
+    assert set(STATE) | set(TRANSITION) == set(INVARIANTS)
+
+
+def test_encoded_initial_state_is_an_initial_state():
+    spec = SPECS["default"]
+    sym = SYMS["default"]
+    assert to_bool(sym.initial(encode_state(spec, spec.initial())))
+
+
+def test_self_check_finds_nothing():
+    assert self_check(SPECS["default"], walks=5) == []
