@@ -269,6 +269,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int =
     as soon as it is found; ``progress(examples, steps, found)`` after each step.
     Ctrl-C ends the run early with ``interrupted`` set and the best
     counterexample so far.  Never raises for tracker faults: they are discrepancies.
+    A tracker created here (``tracker`` None) is closed at the end.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, settings
     from hypothesis import seed as hseed
@@ -278,7 +279,8 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int =
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     result = ConformanceResult(label, cloud, seed)
     t0 = time.perf_counter()
-    if tracker is None:
+    own = tracker is None
+    if own:
         try:
             tracker = guarded_call(factory, ..., what=f"creating tracker {label}", timeout=timeout)
         except TrackerFault as e:
@@ -322,5 +324,10 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int =
     finally:
         result.examples, result.steps = run.examples, run.steps
         result.coverage = run.coverage
+        if own:
+            try:
+                guarded_call(tracker.close, ..., what="close()", timeout=timeout)
+            except TrackerFault:
+                pass  # a tracker that cannot close cleanly must not hide the report
         result.seconds = time.perf_counter() - t0
     return result

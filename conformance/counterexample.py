@@ -1,0 +1,181 @@
+"""Counterexamples a person can read (design.md section 8, issue 5 item 3).
+
+- :func:`render` prints the shrunk step sequence as a table (the tracker's
+  outcome, the spec's verdict, the spec's usage per host after each step),
+  then the first diverging step's expected and observed values side by side
+  per host and resource class, then the invariants that broke with the Nova
+  bug IDs they guard against;
+- :func:`write_replay` writes a pytest file that replays the counterexample.
+"""
+
+from __future__ import annotations
+
+import io
+import pprint
+from pathlib import Path
+from typing import Any
+
+from movecheck.spec.concrete import Spec
+from movecheck.spec.describe import fmt_vector
+from movecheck.spec.invariants import INVARIANTS
+from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud
+
+from .checker import Discrepancy
+from .minimize import step_of
+
+
+def _trace_table(spec: Spec, d: Discrepancy):
+    from rich.table import Table
+
+    table = Table(title="counterexample (shrunk)", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    table.add_column("tracker")
+    table.add_column("spec")
+    for h in spec.cloud.hosts:
+        table.add_column(f"{h.name} usage", justify="right")
+    table.add_column("statuses")
+    state = spec.initial()
+    for n, entry in enumerate(d.trace):
+        step = step_of(entry)
+        picks = tuple(entry.get("picks", ()))
+        reason = spec.why_rejected(state, step)
+        last = n == d.step_index
+        if reason is None and spec.pick_error(state, step, picks) is None and not (
+                last and d.category != "observation"):
+            state = spec.next_state(state, step, picks)
+        if last:
+            tracker = d.observed.get("outcome", {}) or {}
+            tracker_cell = tracker.get("result", "fault") if isinstance(tracker, dict) else "?"
+        else:
+            tracker_cell = entry["expected"]
+        if picks:
+            tracker_cell += f" {','.join(picks)}"
+        spec_cell = "accepted" if reason is None else f"rejected: {reason}"
+        cells = [fmt_vector(u) + ("" if state.up[k] else " (down)") for k, u in enumerate(state.usage)]
+        style = "bold red" if last else None
+        table.add_row(str(n + 1), str(step), tracker_cell, spec_cell, *cells,
+                      " ".join(f"{m.id}:{m.status}" for m in state.migrations), style=style)
+    return table
+
+
+def _side_by_side(spec: Spec, d: Discrepancy):
+    from rich.table import Table
+
+    table = Table(title="first diverging step: expected (spec) vs observed (tracker)")
+    table.add_column("what")
+    table.add_column("expected", justify="right")
+    table.add_column("observed", justify="right")
+    table.add_column("")
+    exp, obs = d.expected, d.observed
+    if "outcome" in exp or "outcome" in obs:
+        e, o = exp.get("outcome"), obs.get("outcome")
+        table.add_row("outcome", _fmt(e), _fmt(o), "" if e == o else "≠")
+    if "fault" in obs:
+        table.add_row("tracker fault", "", obs["fault"], "≠")
+    if "usage" in exp or "usage" in obs:
+        eu, ou = exp.get("usage") or {}, obs.get("usage") or {}
+        for h in spec.cloud.host_names:
+            for rc in RESOURCE_CLASSES:
+                e, o = (eu.get(h) or {}).get(rc), (ou.get(h) or {}).get(rc, 0 if ou else None)
+                if e != o or not eu or not ou or (eu.get(h) != ou.get(h)):
+                    table.add_row(f"usage {h} {rc}", _fmt(e), _fmt(o), "≠" if e != o else "")
+    for part in ("devices", "migrations", "instances"):
+        if part not in exp and part not in obs:
+            continue
+        e, o = exp.get(part) or {}, obs.get(part) or {}
+        if part == "devices":
+            keys = sorted({(h, x) for m in (e, o) for h in m for x in (m[h] or {})})
+            for h, x in keys:
+                ev, ov = (e.get(h) or {}).get(x), (o.get(h) or {}).get(x)
+                if ev != ov:
+                    table.add_row(f"device {h}/{x} holder", _fmt(ev), _fmt(ov), "≠")
+        else:
+            for k in sorted(set(e) | set(o)):
+                if e.get(k) != o.get(k):
+                    table.add_row(f"{part[:-1]} {k}", _fmt(e.get(k)), _fmt(o.get(k)), "≠")
+    return table
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, dict) and "result" in v:
+        out = v["result"]
+        if v.get("devices"):
+            out += " " + ",".join(v["devices"])
+        if v.get("reason"):
+            out += f" ({v['reason']})"
+        return out
+    return str(v)
+
+
+def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) -> None:
+    """Print the discrepancy for a person: trace table, side-by-side values, invariants."""
+    spec = Spec(cloud)
+    who = f"tracker {tracker}" if tracker else "the tracker"
+    console.print(f"[bold red]DISCREPANCY[/] {who} {d}")
+    if d.trace:
+        console.print(_trace_table(spec, d))
+    console.print(_side_by_side(spec, d))
+    if d.invariants:
+        console.print("invariants broken on the tracker's observation:")
+        for name in d.invariants:
+            bugs = ", ".join(INVARIANTS[name].bugs) if name in INVARIANTS else ""
+            console.print(f"  - {name}: {INVARIANTS[name].statement if name in INVARIANTS else ''}"
+                          + (f" [dim](Nova bugs {bugs})[/]" if bugs else ""))
+    for line in d.details[:12]:
+        console.print(f"    {line}")
+
+
+def render_text(cloud: Cloud, d: Discrepancy, tracker: str | None = None) -> str:
+    """:func:`render` as plain text (assertion messages, docs)."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    render(Console(file=buf, width=140, color_system=None, force_terminal=False), cloud, d, tracker)
+    return buf.getvalue()
+
+
+REPLAY_TEMPLATE = '''"""movecheck replay: {message}
+
+Written by `movecheck conform --replay-out`.  It replays the shrunk
+counterexample against TRACKER in lock step with the spec and fails while
+the tracker disagrees.  Point TRACKER at "reference" (or set the environment
+variable MOVECHECK_REPLAY_TRACKER) to see the reference tracker pass it.
+Invariants broken: {invariants}; Nova bugs they guard against: {bugs}.
+"""
+
+from movecheck.conformance.replay import replay_counterexample
+
+TRACKER = {tracker!r}
+
+CLOUD = {cloud}
+
+TRACE = {trace}
+
+
+def test_replay_counterexample():
+    replay_counterexample(TRACKER, CLOUD, TRACE)
+'''
+
+
+def write_replay(path: str | Path, tracker: str, cloud: Cloud, d: Discrepancy) -> Path:
+    """Write a pytest file replaying ``d`` against ``tracker`` (atomically)."""
+    import os
+    import tempfile
+
+    p = Path(path)
+    trace = [{k: v for k, v in e.items() if k not in ("expected",)} for e in d.trace]
+    text = REPLAY_TEMPLATE.format(
+        message=str(d).replace('"""', "'''"), tracker=tracker,
+        invariants=", ".join(d.invariants) or "none named",
+        bugs=", ".join(d.bugs) or "none", cloud=pprint.pformat(cloud.to_json(), width=96),
+        trace=pprint.pformat(trace, width=96),
+    )
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, p)
+    return p
