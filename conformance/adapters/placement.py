@@ -569,4 +569,9 @@ def placement_factory(db_url: str | None = None) -> PlacementTracker:
     return PlacementTracker(db_url)
 
 
-__all__ = ["DEVICE_CLASS", "PlacementTracker", "placement_factory"]
+
+
+#: The name the tracker registry (``conformance/adapters/__init__.py``) looks up first.
+factory = placement_factory
+
+__all__ = ["DEVICE_CLASS", "PlacementTracker", "factory", "placement_factory"]
