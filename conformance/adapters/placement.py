@@ -569,8 +569,6 @@ def placement_factory(db_url: str | None = None) -> PlacementTracker:
     return PlacementTracker(db_url)
 
 
-
-
 #: The name the tracker registry (``conformance/adapters/__init__.py``) looks up first.
 factory = placement_factory
 
