@@ -1,0 +1,431 @@
+"""The API, conductor and compute managers of the reference cloud: one method per step.
+
+Each step of design.md section 3 is performed as Nova performs it
+(``nova/compute/api.py`` checks, ``nova/conductor/manager.py`` and
+``conductor/tasks/*`` build migrations, ``nova/compute/manager.py`` writes
+statuses and calls the :class:`ResourceTracker` of the host involved).  A
+step that Nova would refuse raises :class:`Rejected` before anything is
+written; an accepted step returns the devices its claim picked.  The whole
+step is one database transaction.
+
+Hosts that are down have no in-memory tracker (nova-compute is not running).
+The two steps that can change a down host's usage - ``delete`` (the API's
+local delete) and ``fail`` (the conductor's rollback) - correct the host's
+compute-node record directly, as Nova corrects the host's Placement
+allocations; the host's tracker recomputes everything when it comes back
+(``host_up``: ``_destroy_evacuated_instances`` then ``update_available_resource``).
+"""
+
+from __future__ import annotations
+
+from movecheck.spec.vocab import Cloud, Step
+
+from .records import FAILED_STATUS, LANDED_STATUSES, InstanceRecord, MigrationRecord
+from .resource_tracker import ComputeResourcesUnavailable, Flavors, ResourceTracker
+from .store import Store
+
+#: The steps and the parameters each needs (the model's own table; the spec's
+#: list is in movecheck.spec.steps).
+PARAMS: dict[str, tuple[str, ...]] = {
+    "boot": ("instance", "host", "flavor"), "delete": ("instance",),
+    "resize_claim": ("migration", "instance", "dest", "flavor"),
+    "live_claim": ("migration", "instance", "dest"),
+    "evacuate_start": ("migration", "instance", "dest"),
+    "host_down": ("host",), "host_up": ("host",), "audit": ("host",),
+}
+for _k in ("resize_migrate", "resize_migrated", "finish_resize", "confirm", "confirm_finish",
+           "revert", "revert_finish", "live_queue", "live_prepare", "live_run", "live_complete",
+           "live_abort", "rebuild_claim", "finish_evacuation", "fail"):
+    PARAMS[_k] = ("migration",)
+
+_RESIZE = ("resize", "migration")
+_LIVE = ("live-migration",)
+_EVAC = ("evacuation",)
+
+
+class Rejected(Exception):
+    """The step is refused (API check, state conflict or a failed claim test)."""
+
+
+class NovaCloud:
+    """The records, one ResourceTracker per up host, and the step methods."""
+
+    #: The tracker class built for each up host (the bug catalogue overrides it).
+    resource_tracker_class: type[ResourceTracker] = ResourceTracker
+
+    def __init__(self, cloud: Cloud, store: Store, restarted: bool = False):
+        self.cloud = cloud
+        self.store = store
+        self.flavors = Flavors(cloud)
+        self.hosts = cloud.host_names
+        self.flavor_names = frozenset(cloud.flavor_names)
+        self.instance_names = frozenset(cloud.instances)
+        self.max_migrations = cloud.max_migrations
+        self.rts: dict[str, ResourceTracker | None] = {}
+        for h in self.hosts:
+            up = store.host_up(h)
+            self.rts[h] = self._start_compute(h) if up else None
+            if up and restarted:
+                self.rts[h].update_available_resource()
+
+    def _start_compute(self, host: str) -> ResourceTracker:
+        return self.resource_tracker_class(self.cloud, host, self.store, self.flavors)
+
+    # ------------------------------------------------------------ dispatch
+
+    def perform(self, step: Step) -> tuple[str, ...]:
+        """Perform one step atomically; return the picked devices or raise Rejected."""
+        params = PARAMS.get(step.kind)
+        if params is None:
+            raise Rejected(f"unknown step {step.kind!r}")
+        for p in params:
+            if getattr(step, p) is None:
+                raise Rejected(f"missing parameter {p}")
+        if step.host is not None and step.host not in self.rts:
+            raise Rejected(f"unknown host {step.host}")
+        if step.dest is not None and step.dest not in self.rts:
+            raise Rejected(f"unknown host {step.dest}")
+        if step.flavor is not None and step.flavor not in self.flavor_names:
+            raise Rejected(f"unknown flavor {step.flavor}")
+        if step.instance is not None and step.instance not in self.instance_names:
+            raise Rejected(f"unknown instance {step.instance}")
+        with self.store.transaction():
+            try:
+                return getattr(self, step.kind)(step) or ()
+            except ComputeResourcesUnavailable as e:
+                raise Rejected(str(e)) from None
+
+    # ------------------------------------------------------------ lookups (API checks)
+
+    def _rt(self, host: str) -> ResourceTracker:
+        rt = self.rts[host]
+        if rt is None:
+            raise Rejected(f"host {host} is down")
+        return rt
+
+    def _instance(self, uuid: str) -> InstanceRecord:
+        inst = self.store.instance(uuid)
+        if inst is None or inst.vm_state == "deleted":
+            raise Rejected(f"instance {uuid} does not exist")
+        return inst
+
+    def _migration(self, step: Step, types: tuple[str, ...],
+                   statuses: tuple[str, ...]) -> MigrationRecord:
+        m = self.store.migration(step.migration)
+        if m is None:
+            raise Rejected(f"unknown migration {step.migration}")
+        if m.migration_type not in types:
+            raise Rejected(f"migration {m.uuid} is a {m.migration_type}")
+        if m.status not in statuses:
+            raise Rejected(f"migration {m.uuid} is {m.status}, not {' or '.join(statuses)}")
+        return m
+
+    def _new_migration(self, step: Step, need_source_up: bool = True) -> InstanceRecord:
+        """The API's checks before a move: the instance exists and is not moving, hosts
+        are up, and the migration record can be created."""
+        inst = self._instance(step.instance)
+        if self.store.in_progress_by_instance(inst.uuid) is not None:
+            raise Rejected(f"instance {inst.uuid} already has an in-progress migration")
+        if need_source_up:
+            self._rt(inst.host)
+        self._rt(step.dest)
+        if self.store.migration(step.migration) is not None:
+            raise Rejected(f"migration {step.migration} already exists")
+        if self.store.migration_count() >= self.max_migrations:
+            raise Rejected(f"the cloud allows at most {self.max_migrations} migrations")
+        return inst
+
+    def _drop_on(self, host: str, instance_uuid: str, flavor: str, devices: tuple[str, ...],
+                 migration_uuid: str | None = None) -> None:
+        """Give back a hold on ``host``: by its tracker, or in its record when it is down."""
+        rt = self.rts[host]
+        if rt is not None:
+            rt.drop_move_claim(instance_uuid, flavor, devices, migration_uuid)
+            return
+        usage, pci = self.store.compute_node(host)
+        v = self.flavors.vector[flavor]
+        for k in range(len(v)):
+            usage[k] -= v[k]
+        for d in devices:
+            if d in pci:
+                pci[d] = None
+        self.store.save_compute_node(host, usage, pci)
+
+    # ------------------------------------------------------------ boot / delete
+
+    def boot(self, step: Step):
+        """``_build_and_run_instance`` -> ``rt.instance_claim``."""
+        if self.store.instance(step.instance) is not None:
+            raise Rejected(f"instance {step.instance} was already booted")
+        rt = self._rt(step.host)
+        inst = InstanceRecord(step.instance, "active", step.host, step.flavor)
+        with rt.instance_claim(inst) as claim:
+            return claim.devices
+
+    def delete(self, step: Step):
+        """``compute/api.py delete``: an in-progress move is rolled back first, then the
+        instance frees what it holds on its host (local delete if the host is down)."""
+        inst = self._instance(step.instance)
+        m = self.store.in_progress_by_instance(inst.uuid)
+        if m is not None:
+            inst = self._rollback(inst, m)
+        rt = self.rts[inst.host]
+        if rt is not None:
+            rt.update_usage(inst)
+        else:
+            self._drop_on(inst.host, inst.uuid, inst.flavor, inst.pci_devices)
+        inst.vm_state = "deleted"
+        inst.pci_devices = ()
+        inst.old_flavor = inst.new_flavor = None
+        inst.migration_context = None
+        self.store.save_instance(inst)
+
+    # ------------------------------------------------------------ resize / cold migrate
+
+    def resize_claim(self, step: Step):
+        """Conductor ``MigrationTask`` + dest ``_prep_resize`` -> ``rt.resize_claim``."""
+        inst = self._new_migration(step)
+        if inst.vm_state != "active":
+            raise Rejected(f"instance {inst.uuid} is {inst.vm_state}, not active")
+        if step.dest == inst.host and step.flavor == inst.flavor:
+            raise Rejected("a cold migration must change host")
+        mtype = "resize" if step.flavor != inst.flavor else "migration"
+        m = MigrationRecord(step.migration, inst.uuid, mtype, inst.host, step.dest,
+                            inst.flavor, step.flavor, "pre-migrating")
+        self._stash_flavors(inst, step.flavor)
+        with self._rt(step.dest).resize_claim(inst, m) as claim:
+            return claim.devices  # the cast to resize_instance would run here
+
+    def _stash_flavors(self, inst: InstanceRecord, new_flavor: str) -> None:
+        """``instance.old_flavor``/``new_flavor`` are set before the host changes
+        (b841e55321, bug 1944759); the claim saves the instance."""
+        inst.old_flavor = inst.flavor
+        inst.new_flavor = new_flavor
+
+    def resize_migrate(self, step: Step):
+        """Source ``_resize_instance``: status ``migrating``."""
+        m = self._migration(step, _RESIZE, ("pre-migrating",))
+        self._rt(m.source_compute)
+        m.status = "migrating"
+        self.store.save_migration_status(m)
+
+    def resize_migrated(self, step: Step):
+        """Source ``_resize_instance``: ``post-migrating``, then ``instance.host := dest``
+        with the new devices of the MigrationContext."""
+        m = self._migration(step, _RESIZE, ("migrating",))
+        self._rt(m.source_compute)
+        m.status = "post-migrating"
+        self.store.save_migration_status(m)
+        inst = self.store.instance(m.instance_uuid)
+        inst.host = m.dest_compute
+        inst.pci_devices = inst.migration_context.new_devices
+        self.store.save_instance(inst)
+
+    def finish_resize(self, step: Step):
+        """Dest ``_finish_resize``: ``instance.flavor := new_flavor``, vm ``resized``,
+        status ``finished``."""
+        m = self._migration(step, _RESIZE, ("post-migrating",))
+        self._rt(m.dest_compute)
+        inst = self.store.instance(m.instance_uuid)
+        inst.flavor = m.new_flavor
+        inst.vm_state = "resized"
+        self.store.save_instance(inst)
+        m.status = "finished"
+        self.store.save_migration_status(m)
+
+    def confirm(self, step: Step):
+        """API ``confirm_resize``: status ``confirming``."""
+        m = self._migration(step, _RESIZE, ("finished",))
+        m.status = "confirming"
+        self.store.save_migration_status(m)
+
+    def confirm_finish(self, step: Step):
+        """Source ``confirm_resize`` -> ``rt.drop_move_claim_at_source``."""
+        m = self._migration(step, _RESIZE, ("confirming",))
+        rt = self._rt(m.source_compute)
+        rt.drop_move_claim_at_source(self.store.instance(m.instance_uuid), m)
+
+    def revert(self, step: Step):
+        """API ``revert_resize``: status ``reverting``."""
+        m = self._migration(step, _RESIZE, ("finished",))
+        m.status = "reverting"
+        self.store.save_migration_status(m)
+
+    def revert_finish(self, step: Step):
+        """Dest ``revert_resize`` -> ``rt.drop_move_claim_at_dest``, then source
+        ``finish_revert_resize``: the instance is back with the old flavor and devices."""
+        m = self._migration(step, _RESIZE, ("reverting",))
+        dest = self._rt(m.dest_compute)
+        self._rt(m.source_compute)
+        inst = self.store.instance(m.instance_uuid)
+        dest.drop_move_claim_at_dest(inst, m, "reverted")
+        self.finish_revert_resize(inst, m)
+
+    def finish_revert_resize(self, inst: InstanceRecord, m: MigrationRecord) -> None:
+        """Source ``finish_revert_resize`` (the source's hold for the migration
+        becomes the instance's own: no usage change there)."""
+        inst.host = m.source_compute
+        inst.flavor = m.old_flavor
+        inst.pci_devices = inst.migration_context.old_devices
+        inst.old_flavor = inst.new_flavor = None
+        inst.migration_context = None
+        inst.vm_state = "active"
+        self.store.save_instance(inst)
+
+    # ------------------------------------------------------------ live migration
+
+    def live_claim(self, step: Step):
+        """Conductor ``LiveMigrationTask`` -> dest ``rt.live_migration_claim``."""
+        inst = self._new_migration(step)
+        if inst.vm_state != "active":
+            raise Rejected(f"instance {inst.uuid} is {inst.vm_state}, not active")
+        if step.dest == inst.host:
+            raise Rejected("a live migration must change host")
+        m = MigrationRecord(step.migration, inst.uuid, "live-migration", inst.host, step.dest,
+                            inst.flavor, inst.flavor, "accepted")
+        with self._rt(step.dest).live_migration_claim(inst, m) as claim:
+            return claim.devices
+
+    def _live_status(self, step: Step, before: str, after: str, up: tuple[str, ...]):
+        m = self._migration(step, _LIVE, (before,))
+        for side in up:
+            self._rt(getattr(m, side))
+        m.status = after
+        self.store.save_migration_status(m)
+
+    def live_queue(self, step: Step):
+        """Source ``live_migration``: ``queued``."""
+        self._live_status(step, "accepted", "queued", ("source_compute",))
+
+    def live_prepare(self, step: Step):
+        """Source ``_do_live_migration``: ``preparing`` (pre_live_migration on dest)."""
+        self._live_status(step, "queued", "preparing", ("source_compute", "dest_compute"))
+
+    def live_run(self, step: Step):
+        """Source ``_do_live_migration``: ``running``."""
+        self._live_status(step, "preparing", "running", ("source_compute",))
+
+    def live_complete(self, step: Step):
+        """``_post_live_migration``: the dest applies and drops the MigrationContext and
+        takes the instance; the source frees the flavor and the old devices."""
+        m = self._migration(step, _LIVE, ("running",))
+        source = self._rt(m.source_compute)
+        self._rt(m.dest_compute)
+        inst = self.store.instance(m.instance_uuid)
+        old_devices = inst.migration_context.old_devices
+        inst.host = m.dest_compute
+        inst.pci_devices = inst.migration_context.new_devices
+        inst.migration_context = None
+        self.store.save_instance(inst)
+        m.status = "completed"
+        self.store.save_migration_status(m)
+        source.drop_move_claim(inst.uuid, m.old_flavor, old_devices, m.uuid)
+
+    def live_abort(self, step: Step):
+        """``live_migration_abort`` / ``_rollback_live_migration``: the dest drops its
+        claim (``drop_move_claim_at_destination``); status ``cancelled``."""
+        m = self._migration(step, _LIVE, ("queued", "preparing", "running"))
+        self._rt(m.source_compute)
+        dest = self._rt(m.dest_compute)
+        inst = self.store.instance(m.instance_uuid)
+        dest.drop_move_claim_at_dest(inst, m, "cancelled")
+        inst.migration_context = None
+        inst.vm_state = "active"
+        self.store.save_instance(inst)
+
+    # ------------------------------------------------------------ evacuation
+
+    def evacuate_start(self, step: Step):
+        """API ``evacuate``: only from a down host; creates the ``accepted`` record."""
+        inst = self._new_migration(step, need_source_up=False)
+        if self.rts[inst.host] is not None:
+            raise Rejected(f"cannot evacuate from {inst.host}: the host is up")
+        if step.dest == inst.host:
+            raise Rejected("an evacuation must change host")
+        self.store.create_migration(MigrationRecord(
+            step.migration, inst.uuid, "evacuation", inst.host, step.dest, inst.flavor,
+            inst.flavor, "accepted"))
+
+    def rebuild_claim(self, step: Step):
+        """Dest ``rebuild_instance`` -> ``rt.rebuild_claim``."""
+        m = self._migration(step, _EVAC, ("accepted",))
+        dest = self._rt(m.dest_compute)
+        with dest.rebuild_claim(self.store.instance(m.instance_uuid), m) as claim:
+            return claim.devices
+
+    def finish_evacuation(self, step: Step):
+        """Dest ``rt.finish_evacuation``."""
+        m = self._migration(step, _EVAC, ("pre-migrating",))
+        self._rt(m.dest_compute).finish_evacuation(self.store.instance(m.instance_uuid), m)
+
+    # ------------------------------------------------------------ failure
+
+    def fail(self, step: Step):
+        """``errors_out_migration`` / ``MigrationTask.rollback`` / ``_rollback_live_migration``."""
+        m = self.store.migration(step.migration)
+        if m is None:
+            raise Rejected(f"unknown migration {step.migration}")
+        if m.status in self.store.NOT_IN_PROGRESS:
+            raise Rejected(f"migration {m.uuid} is {m.status} (terminal)")
+        self._rollback(self.store.instance(m.instance_uuid), m)
+
+    def _rollback(self, inst: InstanceRecord, m: MigrationRecord) -> InstanceRecord:
+        """Roll a move back to the host the instance is on now and release the other
+        side's hold (old flavor on the source once landed, else the dest claim)."""
+        mc = inst.migration_context
+        landed = m.status in LANDED_STATUSES
+        if mc is not None and mc.migration_id == m.uuid:
+            if landed:
+                self._drop_on(m.source_compute, inst.uuid, m.old_flavor, mc.old_devices, m.uuid)
+            else:
+                self._drop_on(m.dest_compute, inst.uuid, m.new_flavor, mc.new_devices, m.uuid)
+        if landed:
+            inst.flavor = m.new_flavor
+        inst.vm_state = "active"
+        inst.old_flavor = inst.new_flavor = None
+        inst.migration_context = None
+        self.store.save_instance(inst)
+        m.status = FAILED_STATUS[m.migration_type]
+        self.store.save_migration_status(m)
+        return inst
+
+    # ------------------------------------------------------------ hosts
+
+    def host_down(self, step: Step):
+        """nova-compute stops: its in-memory tracker is gone."""
+        if self.rts[step.host] is None:
+            raise Rejected(f"host {step.host} is already down")
+        self.rts[step.host] = None
+        self.store.set_host_up(step.host, False)
+
+    def host_up(self, step: Step):
+        """nova-compute starts: ``init_host`` -> ``_destroy_evacuated_instances``, then
+        ``update_available_resource`` rebuilds the tracker from the records."""
+        if self.rts[step.host] is not None:
+            raise Rejected(f"host {step.host} is already up")
+        self.store.set_host_up(step.host, True)
+        self._destroy_evacuated_instances(step.host)
+        rt = self.rts[step.host] = self._start_compute(step.host)
+        rt.update_available_resource()
+
+    #: Evacuation statuses the restarted source cleans up as finished (bug 1518200).
+    EVACUATION_DONE = ("done",)
+    #: Evacuation statuses the restarted source rolls back: the rebuild never
+    #: finished (movecheck's choice for the race of bug 1764883).
+    EVACUATION_UNFINISHED = ("accepted", "pre-migrating")
+
+    def _destroy_evacuated_instances(self, host: str) -> None:
+        for m in self.store.evacuations_from(host):
+            if m.status in self.EVACUATION_DONE:
+                inst = self.store.instance(m.instance_uuid)
+                inst.migration_context = None
+                inst.vm_state = "active"
+                self.store.save_instance(inst)
+                m.status = "completed"
+                self.store.save_migration_status(m)
+            elif m.status in self.EVACUATION_UNFINISHED:
+                self._rollback(self.store.instance(m.instance_uuid), m)
+
+    def audit(self, step: Step):
+        """The periodic ``update_available_resource``."""
+        self._rt(step.host).update_available_resource()

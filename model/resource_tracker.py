@@ -1,0 +1,361 @@
+"""The per-host ResourceTracker, built the way ``nova/compute/resource_tracker.py`` is.
+
+One :class:`ResourceTracker` per up host holds that host's in-memory view:
+usage per resource class (``vcpus_used``, ``memory_mb_used``,
+``local_gb_used``), the PCI pool ({device: holder instance or None},
+``pci_tracker``), ``tracked_instances`` and ``tracked_migrations``.  Every
+mutator runs under the host's lock (``COMPUTE_RESOURCE_SEMAPHORE``) inside one
+database transaction, and saves the compute node (``_update``).
+
+Claims follow ``nova/compute/claims.py``: the claim test (``Claim._test``,
+capacity = (total - reserved) x allocation_ratio as Placement computes it,
+and enough free devices, ``_test_pci``) runs before anything is taken; a
+:class:`MoveClaim` used as a context manager aborts itself when the body
+raises (``MoveClaim.abort`` -> ``drop_move_claim``).
+
+:meth:`ResourceTracker.update_available_resource` is the audit
+(nova-moves.md 4.1, 4.2 and 8): it throws the in-memory view away and
+recomputes it from the records - the instances on the host and the
+in-progress migrations from or to it, with the incoming / outbound /
+same-node rules, the MigrationContext's old and new devices, and the
+MigrationContext applied to an instance that has landed but is not finished
+(bug 1953359).
+"""
+
+from __future__ import annotations
+
+import threading
+from math import floor
+
+from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, MigrationContext
+
+from .records import FINISHED_STATUSES, InstanceRecord, MigrationRecord
+from .store import Store
+
+
+class ComputeResourcesUnavailable(Exception):
+    """``nova.exception.ComputeResourcesUnavailable``: the claim test failed."""
+
+
+class Flavors:
+    """The cloud's flavors as the tracker needs them: usage vectors and device counts."""
+
+    def __init__(self, cloud: Cloud):
+        self.vector = {f.name: f.vector() for f in cloud.flavors}
+        self.devices = {f.name: f.devices for f in cloud.flavors}
+
+
+class Claim:
+    """``nova/compute/claims.py`` ``Claim``: an instance claim; ``abort`` undoes it."""
+
+    def __init__(self, rt: ResourceTracker, instance: InstanceRecord, flavor: str,
+                 devices: tuple[str, ...]):
+        self.rt, self.instance, self.flavor, self.devices = rt, instance, flavor, devices
+
+    def __enter__(self) -> Claim:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+
+    def abort(self) -> None:
+        self.rt.abort_instance_claim(self.instance, self.flavor, self.devices)
+
+
+class MoveClaim(Claim):
+    """``MoveClaim``: the destination's claim for a move; ``abort`` drops it
+    (``rt.drop_move_claim`` with the new flavor) and the MigrationContext."""
+
+    def __init__(self, rt: ResourceTracker, instance: InstanceRecord, migration: MigrationRecord,
+                 flavor: str, devices: tuple[str, ...]):
+        super().__init__(rt, instance, flavor, devices)
+        self.migration = migration
+
+    def abort(self) -> None:
+        self.rt.drop_move_claim(self.instance.uuid, self.flavor, self.devices, self.migration.uuid)
+        self.instance.migration_context = None
+        with self.rt.store.transaction():
+            self.rt.store.save_instance(self.instance)
+
+
+class ResourceTracker:
+    """The resource tracker of one compute host (one node)."""
+
+    #: Statuses the audit's migration query leaves out (the DB API's in-progress
+    #: filter, nova-moves.md 4.1, as of Victoria).
+    AUDIT_EXCLUDED_STATUSES: frozenset[str] = FINISHED_STATUSES
+
+    def __init__(self, cloud: Cloud, host: str, store: Store, flavors: Flavors):
+        h = cloud.host(host)
+        self.host = host
+        self.store = store
+        self.flavors = flavors
+        self.lock = threading.Lock()  # COMPUTE_RESOURCE_SEMAPHORE
+        # Usage counters are ints, so the capacity test compares with the floor.
+        self.limits = tuple(floor(h.capacity(rc)) for rc in RESOURCE_CLASSES)
+        self.device_names = h.devices
+        self.usage = [0] * len(RESOURCE_CLASSES)
+        self.pci: dict[str, str | None] = {d: None for d in h.devices}
+        self.tracked_instances: set[str] = set()
+        self.tracked_migrations: dict[str, MigrationRecord] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def _update(self, pci_changed: bool = True) -> None:
+        """``_update``: save the compute node (usage and PCI pool) to the database."""
+        self.store.save_compute_node(self.host, self.usage, self.pci if pci_changed else None)
+
+    def _add_usage(self, flavor: str, sign: int) -> None:
+        """``_update_usage``: add (sign +1) or subtract (-1) a flavor."""
+        v = self.flavors.vector[flavor]
+        u = self.usage
+        u[0] += sign * v[0]
+        u[1] += sign * v[1]
+        u[2] += sign * v[2]
+
+    def _test(self, instance_uuid: str, flavor: str) -> tuple[str, ...]:
+        """``Claim._test``: raise unless ``flavor`` fits; return the devices to take.
+
+        Nothing is taken here: the caller claims only after the whole test passed
+        (the fix of bug 1549984, where ``_test_pci`` already claimed devices).
+        """
+        v = self.flavors.vector[flavor]
+        u, lim = self.usage, self.limits
+        for k in range(len(v)):
+            if u[k] + v[k] > lim[k]:
+                raise ComputeResourcesUnavailable(
+                    f"flavor {flavor} does not fit on {self.host}: {RESOURCE_CLASSES[k]} "
+                    f"{u[k]} + {v[k]} > {lim[k]}")
+        return self._test_pci(flavor)
+
+    def _test_pci(self, flavor: str) -> tuple[str, ...]:
+        need = self.flavors.devices[flavor]
+        if not need:
+            return ()
+        free = [d for d, holder in self.pci.items() if holder is None]
+        if len(free) < need:
+            raise ComputeResourcesUnavailable(
+                f"not enough free devices on {self.host} for flavor {flavor}")
+        return tuple(free[:need])
+
+    def _claim_pci(self, devices: tuple[str, ...], holder: str) -> None:
+        for d in devices:
+            self.pci[d] = holder
+
+    def _free_pci(self, devices: tuple[str, ...]) -> None:
+        for d in devices:
+            if d in self.pci:
+                self.pci[d] = None
+
+    # ------------------------------------------------------------ instance claims
+
+    def instance_claim(self, instance: InstanceRecord) -> Claim:
+        """``instance_claim``: test, then take the flavor and devices; the instance is
+        written on this host (``_set_instance_host_and_node``)."""
+        with self.store.transaction(), self.lock:
+            devices = self._test(instance.uuid, instance.flavor)
+            self._add_usage(instance.flavor, +1)
+            self._claim_pci(devices, instance.uuid)
+            instance.host = self.host
+            instance.pci_devices = devices
+            self.store.create_instance(instance)
+            self.tracked_instances.add(instance.uuid)
+            self._update(bool(devices))
+            return Claim(self, instance, instance.flavor, devices)
+
+    def abort_instance_claim(self, instance: InstanceRecord, flavor: str,
+                             devices: tuple[str, ...]) -> None:
+        """``abort_instance_claim``: give back a failed build's claim (bug 1545675)."""
+        with self.store.transaction(), self.lock:
+            self._add_usage(flavor, -1)
+            self._free_pci(devices)
+            self.tracked_instances.discard(instance.uuid)
+            self._update(bool(devices))
+
+    def update_usage(self, instance: InstanceRecord) -> None:
+        """``update_usage`` for a deleted instance (``_update_usage_from_instance``,
+        ``is_removed``): free its flavor and devices."""
+        with self.store.transaction(), self.lock:
+            self._add_usage(instance.flavor, -1)
+            self._free_pci(instance.pci_devices)
+            self.tracked_instances.discard(instance.uuid)
+            self._update(bool(instance.pci_devices))
+
+    # ------------------------------------------------------------ move claims
+
+    def _move_claim(self, instance: InstanceRecord, migration: MigrationRecord, flavor: str,
+                    status: str, create: bool) -> MoveClaim:
+        """``_move_claim``: test, take the new flavor and devices, write the migration
+        (``_claim_existing_migration``) and the MigrationContext."""
+        with self.store.transaction(), self.lock:
+            devices = self._test(instance.uuid, flavor)
+            self._add_usage(flavor, +1)
+            self._claim_pci(devices, instance.uuid)
+            migration.status = status
+            if create:
+                self.store.create_migration(migration)
+            else:
+                self.store.save_migration_status(migration)
+            instance.migration_context = MigrationContext(
+                migration.uuid, instance.pci_devices, devices)
+            self.store.save_instance(instance)
+            self.tracked_migrations[migration.uuid] = migration
+            self._update(bool(devices))
+            return MoveClaim(self, instance, migration, flavor, devices)
+
+    def resize_claim(self, instance: InstanceRecord, migration: MigrationRecord) -> MoveClaim:
+        """``resize_claim`` on the destination (resize, cold migration, same-host resize)."""
+        return self._move_claim(instance, migration, migration.new_flavor, "pre-migrating", True)
+
+    def live_migration_claim(self, instance: InstanceRecord, migration: MigrationRecord) -> MoveClaim:
+        """``live_migration_claim``: the status stays ``accepted`` (nova-moves.md 3.2)."""
+        return self._move_claim(instance, migration, instance.flavor, "accepted", True)
+
+    def rebuild_claim(self, instance: InstanceRecord, migration: MigrationRecord) -> MoveClaim:
+        """``rebuild_claim`` for an evacuation: claims the existing ``accepted`` record."""
+        return self._move_claim(instance, migration, instance.flavor, "pre-migrating", False)
+
+    def drop_move_claim(self, instance_uuid: str, flavor: str, devices: tuple[str, ...],
+                        migration_uuid: str | None = None) -> None:
+        """``drop_move_claim``: give back a move's flavor and devices on this host."""
+        with self.store.transaction(), self.lock:
+            self._add_usage(flavor, -1)
+            self._free_pci(devices)
+            if migration_uuid is not None:
+                self.tracked_migrations.pop(migration_uuid, None)
+            self._update(bool(devices))
+
+    def drop_move_claim_at_source(self, instance: InstanceRecord, migration: MigrationRecord) -> None:
+        """``drop_move_claim_at_source`` (confirm): under the lock, write ``confirmed``
+        and drop the old flavor and old devices (a57800d382, bug 1879878)."""
+        with self.store.transaction(), self.lock:
+            mc = instance.migration_context
+            migration.status = "confirmed"
+            self.store.save_migration_status(migration)
+            self._add_usage(self._old_flavor(instance, migration), -1)
+            self._free_pci(mc.old_devices)
+            self.tracked_migrations.pop(migration.uuid, None)
+            instance.old_flavor = instance.new_flavor = None
+            instance.migration_context = None
+            instance.vm_state = "active"
+            self.store.save_instance(instance)
+            self._update(bool(mc.old_devices))
+
+    def drop_move_claim_at_dest(self, instance: InstanceRecord, migration: MigrationRecord,
+                                status: str) -> None:
+        """``drop_move_claim_at_dest`` (revert; live-migration rollback): under the
+        lock, write the status and drop the new flavor and new devices (dc9c7a5ebf)."""
+        with self.store.transaction(), self.lock:
+            mc = instance.migration_context
+            migration.status = status
+            self.store.save_migration_status(migration)
+            self._add_usage(self._new_flavor(instance, migration), -1)
+            self._free_pci(mc.new_devices)
+            self.tracked_migrations.pop(migration.uuid, None)
+            self._update(bool(mc.new_devices))
+
+    def finish_evacuation(self, instance: InstanceRecord, migration: MigrationRecord) -> None:
+        """``finish_evacuation``: under the lock (7675964af8, bug 1896463) the instance
+        lands here with the new devices and the evacuation is ``done``; the
+        MigrationContext stays until the source cleans up."""
+        with self.store.transaction(), self.lock:
+            instance.host = self.host
+            instance.pci_devices = instance.migration_context.new_devices
+            self.store.save_instance(instance)
+            migration.status = "done"
+            self.store.save_migration_status(migration)
+            self.tracked_migrations.pop(migration.uuid, None)
+            self.tracked_instances.add(instance.uuid)
+
+    # ------------------------------------------------------------ the audit
+
+    def update_available_resource(self) -> None:
+        """``update_available_resource``: recompute this host's view from the records."""
+        with self.store.transaction(), self.lock:
+            instances = self.store.instances_on_host(self.host)
+            migrations = self.store.migrations_by_host(self.host, self.AUDIT_EXCLUDED_STATUSES)
+            self._update_available_resource(instances, migrations)
+
+    def _reset_usage(self) -> list[int]:
+        """Counters start from the reserved values (69eca4c60d, bug 1519001); the
+        reserved amounts are outside the counters here, so from zero."""
+        return [0] * len(RESOURCE_CLASSES)
+
+    def _update_available_resource(self, instances: list[InstanceRecord],
+                                   migrations: list[MigrationRecord]) -> None:
+        self.usage = self._reset_usage()
+        self.pci = {d: None for d in self.device_names}
+        self.tracked_instances = set()
+        self.tracked_migrations = {}
+        incoming = {m.instance_uuid: m for m in migrations if m.dest_compute == self.host}
+        for inst in instances:
+            self._add_usage(self._instance_flavor(inst, incoming.get(inst.uuid)), +1)
+            self._claim_pci(inst.pci_devices, inst.uuid)
+            self.tracked_instances.add(inst.uuid)
+        self._update_usage_from_migrations({i.uuid: i for i in instances}, migrations)
+        self._update()
+
+    def _instance_flavor(self, inst: InstanceRecord, incoming: MigrationRecord | None) -> str:
+        """The flavor an instance on this host counts: its own, or the new one while an
+        incoming resize has landed but is not finished (``apply_migration_context``
+        for the audit, 32c1044d86, bugs 1953359 / 1952915)."""
+        mc = inst.migration_context
+        if (incoming is not None and incoming.status == "post-migrating" and mc is not None
+                and mc.migration_id == incoming.uuid and inst.new_flavor is not None):
+            return inst.new_flavor
+        return inst.flavor
+
+    def _update_usage_from_migrations(self, on_host: dict[str, InstanceRecord],
+                                      migrations: list[MigrationRecord]) -> None:
+        """``_update_usage_from_migrations``: the newest migration per instance, only if
+        the instance's MigrationContext names it (0bf9c91bb7, bug 1600304)."""
+        newest: dict[str, MigrationRecord] = {}
+        for m in migrations:  # oldest first: later rows win
+            newest[m.instance_uuid] = m
+        for m in newest.values():
+            inst = on_host.get(m.instance_uuid) or self.store.instance(m.instance_uuid)
+            if inst is None or inst.vm_state == "deleted":
+                continue
+            if not self._migration_is_current(inst, m):
+                continue
+            self._update_usage_from_migration(inst, m)
+
+    def _migration_is_current(self, inst: InstanceRecord, m: MigrationRecord) -> bool:
+        mc = inst.migration_context
+        return mc is not None and mc.migration_id == m.uuid
+
+    def _update_usage_from_migration(self, inst: InstanceRecord, m: MigrationRecord) -> None:
+        """``_update_usage_from_migration``: the incoming / outbound / same-node rules of
+        nova-moves.md 4.2, with the MigrationContext's devices."""
+        incoming = m.dest_compute == self.host
+        outbound = m.source_compute == self.host
+        tracked = inst.uuid in self.tracked_instances
+        mc = inst.migration_context
+        flavor = devices = None
+        if incoming and outbound:
+            # Same node: before the instance takes the new flavor, count the new
+            # one for the claim; after, hold the old one for a revert.
+            if self._instance_flavor(inst, m) == self._old_flavor(inst, m):
+                flavor, devices = self._new_flavor(inst, m), mc.new_devices
+            else:
+                flavor, devices = self._old_flavor(inst, m), mc.old_devices
+        elif incoming and not tracked:
+            flavor, devices = self._new_flavor(inst, m), mc.new_devices
+        elif outbound and not tracked:
+            flavor, devices = self._old_flavor(inst, m), mc.old_devices
+        if flavor is None:
+            return  # nothing to hold here, or old_flavor unknown (bug 1834349)
+        self._add_usage(flavor, +1)
+        self._claim_pci(devices, inst.uuid)
+        self.tracked_migrations[m.uuid] = m
+
+    @staticmethod
+    def _old_flavor(inst: InstanceRecord, m: MigrationRecord) -> str | None:
+        """``_get_flavor(instance, 'old_', migration)``."""
+        return inst.old_flavor if m.is_resize else inst.flavor
+
+    @staticmethod
+    def _new_flavor(inst: InstanceRecord, m: MigrationRecord) -> str | None:
+        """``_get_flavor(instance, 'new_', migration)``."""
+        return inst.new_flavor if m.is_resize else inst.flavor
