@@ -303,7 +303,9 @@ def _evacuation_source_hold(spec: Spec, before: State, step: Step, after: State)
                 v = freed.get(m.source, (0,) * len(RESOURCE_CLASSES))
                 freed[m.source] = tuple(a + b for a, b in zip(v, spec.vec[m.old_flavor],
                                                               strict=True))
-        elif (step.kind not in ("delete", "fail") and not spec.is_up(after, m.source)
+        # delete, fail and another host's restart roll back OTHER moves, which may
+        # release their claims on this down host; this move's own hold stays.
+        elif (step.kind not in ("delete", "fail", "host_up") and not spec.is_up(after, m.source)
               and after.usage[k] != before.usage[k]):
             out.append(f"{m.source} is down with {m.id} {m2.status} but its usage changed "
                        f"from {before.usage[k]} to {after.usage[k]} by {step}")
