@@ -39,15 +39,20 @@ REJECT_ONE_IN = 8
 #: Modes at or above this value (of REJECT_ONE_IN - 1) first try to advance a move.
 ADVANCE_FROM = 4
 
-#: (migration type, status) -> the steps along its forward (non-failure) edges.
+#: (migration type, status) -> the move's own steps on the edges leaving it
+#: (``fail`` and ``delete`` are drawn like any other step).
 FORWARD: dict[tuple[str, str], tuple[str, ...]] = {}
 for _t, _g in STATUS_MACHINES.items():
     for _a, _b, _d in _g.edges(data=True):
-        if not _d["failure"] and _a != NEW:
-            FORWARD[(_t, _a)] = FORWARD.get((_t, _a), ()) + tuple(_d["steps"])
+        if _a != NEW:
+            _own = tuple(k for k in _d["steps"] if k not in ("fail", "delete"))
+            FORWARD[(_t, _a)] = tuple(dict.fromkeys(FORWARD.get((_t, _a), ()) + _own))
 
-#: Step kinds swarm testing may switch off (never ``boot``: nothing happens without it).
-SWARM_KINDS = tuple(k for k in STEPS if k != "boot")
+#: Step kinds swarm testing may switch off: the choices at branch points of
+#: the status machines and the disruptions.  A move's own progress steps stay
+#: on (a move needs all of them in order), and so does ``boot``.
+SWARM_KINDS = ("delete", "resize_claim", "live_claim", "evacuate_start", "confirm", "revert",
+               "live_abort", "fail", "host_down", "host_up", "audit")
 
 DEFAULT_EXAMPLES = 100
 DEFAULT_STEPS = 30

@@ -29,7 +29,7 @@ def _reference_factory() -> Callable[[], Any]:
         model = importlib.import_module("movecheck.model")
     except ImportError as e:  # pragma: no cover - the package ships model/
         raise InputError(f"the reference tracker cannot be imported: {e}") from None
-    for name in ("reference_tracker", "ReferenceTracker", "factory"):
+    for name in ("reference_factory", "reference_tracker", "ReferenceTracker", "factory"):
         f = getattr(model, name, None)
         if callable(f):
             return f
@@ -37,7 +37,7 @@ def _reference_factory() -> Callable[[], Any]:
         mod = importlib.import_module("movecheck.model.tracker")
     except ModuleNotFoundError:
         raise InputError("the reference tracker (movecheck.model) is not built yet") from None
-    for name in ("ReferenceTracker", "reference_tracker", "factory"):
+    for name in ("reference_factory", "ReferenceTracker", "reference_tracker", "factory"):
         f = getattr(mod, name, None)
         if callable(f):
             return f
