@@ -36,6 +36,7 @@ class Node:
     width: float = 1.2  # outline width in px
     double: bool = False  # double outline: a terminal status
     tooltip: str = ""
+    key: str = ""  # stable name for the HTML page (defaults to the id)
 
 
 @dataclass

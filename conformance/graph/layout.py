@@ -437,7 +437,7 @@ def layout(d: Drawing) -> Scene:
     for n in d.nodes:
         v = lay.v[n.id]
         w = v.left + v.right
-        groups.append(Group(n.id, "node", node_items(n, v.x + ox, v.y + oy, w, v.height),
+        groups.append(Group(n.key or n.id, "node", node_items(n, v.x + ox, v.y + oy, w, v.height),
                             title=n.tooltip or n.label))
     y = oy + lay.height + 20
     width = lay.width

@@ -16,6 +16,9 @@ from .scene import Circle, Path, Polygon, Rect, Scene, Text
 
 _DASH = {"solid": None, "dashed": (6.0, 4.0), "dotted": (2.0, 3.0)}
 
+#: Glyphs the bundled font lacks, spelled in ASCII instead of drawn as boxes.
+_ASCII = str.maketrans({"∅": "(new)", "×": "x", "→": "->", "…": "..."})
+
 
 def _dashed(draw, pts, fill, width, pattern) -> None:
     on, off = pattern
@@ -81,9 +84,10 @@ def to_png(scene: Scene, scale: float = 2.0) -> bytes:
                 anchor = {"start": "ls", "middle": "ms", "end": "rs"}[it.anchor]
                 f = font(it.size, it.bold)
                 x, y = s((it.x, it.y))
-                draw.text((x, y), it.text, fill=it.color, font=f, anchor=anchor)
+                text = it.text.translate(_ASCII)
+                draw.text((x, y), text, fill=it.color, font=f, anchor=anchor)
                 if it.bold:  # the bundled font has no bold face: overstrike by a pixel
-                    draw.text((x + 1, y), it.text, fill=it.color, font=f, anchor=anchor)
+                    draw.text((x + 1, y), text, fill=it.color, font=f, anchor=anchor)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()

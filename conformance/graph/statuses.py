@@ -61,6 +61,7 @@ def status_drawing(
     diverging: tuple[str, str] | None = None,
     name: str | None = None,
     title: str | None = None,
+    key_prefix: str | None = None,
 ) -> Drawing:
     """The status machine of ``migration_type`` as a :class:`Drawing`.
 
@@ -82,6 +83,7 @@ def status_drawing(
         terminal = bool(attrs.get("terminal"))
         if n == NEW or attrs.get("initial"):
             d.nodes.append(Node(n, n, shape="point", tooltip=f"{n}: no migration record yet"))
+            d.nodes[-1].key = f"{key_prefix or migration_type}:{n}"
             continue
         stroke = FAILURE if n in fails else INK
         width = 1.2
@@ -89,7 +91,8 @@ def status_drawing(
             stroke, width = (HIGHLIGHT, 2.4) if n in visited else (MUTED, 1.0)
         d.nodes.append(Node(n, n, fill=TERMINAL_FILL if terminal else "#ffffff", stroke=stroke,
                             width=width, double=terminal,
-                            tooltip=f"{n} ({'terminal' if terminal else 'in progress'})"))
+                            tooltip=f"{n} ({'terminal' if terminal else 'in progress'})",
+                            key=f"{key_prefix or migration_type}:{n}"))
     for src, dst, attrs in g.edges(data=True):
         steps = ", ".join(attrs.get("steps", ()))
         failure = bool(attrs.get("failure"))
@@ -101,7 +104,7 @@ def status_drawing(
             count = coverage.get((src, dst), 0)
             if count:
                 color = FAILURE if failure else EXERCISED
-                style, width, label = "solid", 2.0, f"{steps} ×{count}"
+                style, width, label = "solid", 2.0, f"{steps} x{count}"
             else:
                 color, style, width = MUTED, "dashed", 1.0
         if path is not None:
@@ -113,7 +116,7 @@ def status_drawing(
                 color, width = MUTED, 1.0
         d.edges.append(Edge(src, dst, label=label, style=style, color=color, width=width,
                             tooltip=f"{src} → {dst}: {steps}",
-                            key=edge_key(migration_type, src, dst),
+                            key=edge_key(key_prefix or migration_type, src, dst),
                             # failure edges give way so that the main path stays straight
                             weight=0.15 if failure else 1.0))
     d.legend = _legend(coverage is not None, path is not None)
@@ -127,7 +130,7 @@ def _legend(coverage: bool, path: bool) -> list[LegendEntry]:
     ]
     if coverage:
         out += [
-            LegendEntry("edge", "exercised by the run (×count)", stroke=EXERCISED, width=2.0),
+            LegendEntry("edge", "exercised by the run (x count)", stroke=EXERCISED, width=2.0),
             LegendEntry("edge", "failure edge exercised", stroke=FAILURE, width=2.0),
             LegendEntry("edge", "never exercised", stroke=MUTED, style="dashed"),
         ]
