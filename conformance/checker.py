@@ -48,7 +48,7 @@ class Discrepancy(Exception):
     invariants: list[str]
     trace: list[dict[str, Any]] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
-    #: fault | accepted | rejected | pick | observation
+    #: fault | timeout | accepted | rejected | pick | observation
     category: str = "observation"
 
     def __str__(self) -> str:
@@ -123,9 +123,10 @@ class Checker:
     def _call(self, fn, arg, what: str):
         return guarded_call(fn, arg, what=what, timeout=self.timeout, own_timeout=self._own_timeout)
 
-    def _fault(self, index: int, message: str, expected: dict | None = None) -> Discrepancy:
+    def _fault(self, index: int, message: str, expected: dict | None = None,
+               timeout: bool = False) -> Discrepancy:
         return Discrepancy(index, message, expected or {}, {"fault": message}, [],
-                           trace=list(self.trace), category="fault")
+                           trace=list(self.trace), category="timeout" if timeout else "fault")
 
     def reset(self) -> None:
         """Start a fresh scenario on the tracker and the spec; check the first observation."""
@@ -134,7 +135,7 @@ class Checker:
         try:
             self._call(self.tracker.reset, self.cloud, "reset(cloud)")
         except TrackerFault as e:
-            raise self._fault(-1, str(e)) from None
+            raise self._fault(-1, str(e), timeout=e.timeout) from None
         caps = getattr(self.tracker, "capabilities", None) or frozenset({"usage"})
         self.capabilities = frozenset(caps) & frozenset(CAPABILITIES) | {"usage"}
         self._compare_observation(-1, None, self.state, self.state, {"outcome": None})
@@ -152,7 +153,8 @@ class Checker:
         try:
             raw = self._call(self.tracker.apply, step, f"apply({step})")
         except TrackerFault as e:
-            raise self._fault(index, str(e), {"outcome": entry["expected"]}) from None
+            raise self._fault(index, str(e), {"outcome": entry["expected"]},
+                              timeout=e.timeout) from None
         outcome = _as_outcome(raw)
         if outcome is None:
             raise self._fault(index, f"apply({step}) returned {raw!r}, not an Outcome",
@@ -201,7 +203,7 @@ class Checker:
         try:
             raw = self._call(self.tracker.observe, ..., what)
         except TrackerFault as e:
-            raise self._fault(index, str(e)) from None
+            raise self._fault(index, str(e), timeout=e.timeout) from None
         obs = _as_observation(raw)
         if isinstance(obs, str):
             raise self._fault(index, f"{what} returned garbage: {obs}")

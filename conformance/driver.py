@@ -127,11 +127,16 @@ class _Run:
         self.examples = 0
         self.steps = 0
         self.best: Discrepancy | None = None
+        self.frozen: Discrepancy | None = None
         self.unsupported = frozenset(getattr(tracker, "unsupported_steps", ()) or ())
         self.unknown = _unknown_steps(cloud)
         self.supported = frozenset(k for k in STEPS if k not in self.unsupported)
 
     def found(self, d: Discrepancy) -> None:
+        if d.category == "timeout":
+            # Shrinking a hang costs a timeout per attempt: freeze the run on
+            # this counterexample (every later example fails at once with it).
+            self.frozen = d
         if self.best is None or len(d.trace) < len(self.best.trace):
             self.best = d
             if self.on_found is not None:
@@ -160,6 +165,8 @@ def _machine(run: _Run):
 
         @initialize(swarm=st.frozensets(st.sampled_from(SWARM_KINDS)))
         def start(self, swarm):
+            if run.frozen is not None:
+                raise run.frozen
             off = frozenset(swarm) | run.unsupported
             # The step kinds this example may draw from (swarm testing).
             self.kinds = tuple(k for k in STEPS if k not in off) or ("boot",)
@@ -316,7 +323,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int =
     except Discrepancy as d:
         # The last run Hypothesis makes is its minimal example; delete concrete
         # steps Hypothesis could not (see movecheck.conformance.minimize).
-        result.discrepancy = minimize(cloud, tracker, d, timeout)
+        result.discrepancy = d if d.category == "timeout" else minimize(cloud, tracker, d, timeout)
         if on_found is not None and len(result.discrepancy.trace) < len(d.trace):
             on_found(result.discrepancy)
     except Flaky as e:

@@ -18,7 +18,11 @@ from typing import Any
 
 
 class TrackerFault(Exception):
-    """The tracker raised, returned garbage, crashed or did not answer."""
+    """The tracker raised, returned garbage, crashed or did not answer (``timeout``)."""
+
+    def __init__(self, message: str, timeout: bool = False):
+        super().__init__(message)
+        self.timeout = timeout
 
 
 class _Timeout(BaseException):
@@ -42,7 +46,7 @@ def guarded_call(fn: Callable[..., Any], arg: Any, *, what: str, timeout: float 
             signal.setitimer(signal.ITIMER_REAL, timeout)
         return fn() if arg is ... else fn(arg)
     except _Timeout:
-        raise TrackerFault(f"{what} did not return within {timeout:g} s") from None
+        raise TrackerFault(f"{what} did not return within {timeout:g} s", timeout=True) from None
     except TrackerFault:
         raise
     except Exception as e:  # noqa: BLE001 - any tracker exception is a finding

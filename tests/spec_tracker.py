@@ -85,3 +85,38 @@ def raising_factory():
 
 def garbage_factory():
     return GarbageTracker()
+
+
+class HangingTracker(SpecTracker):
+    def apply(self, step):
+        if step.kind == "audit":
+            import time
+
+            time.sleep(30)
+        return super().apply(step)
+
+
+class InterruptingTracker(LeakyTracker):
+    """Leaky; then Ctrl-C (KeyboardInterrupt) at the next reset, i.e. while shrinking."""
+
+    leaked = False
+
+    def reset(self, cloud):
+        if InterruptingTracker.leaked:
+            raise KeyboardInterrupt
+        super().reset(cloud)
+
+    def apply(self, step):
+        out = super().apply(step)
+        if out.accepted and step.kind == "confirm_finish":
+            InterruptingTracker.leaked = True
+        return out
+
+
+def hanging_factory():
+    return HangingTracker()
+
+
+def interrupting_factory():
+    InterruptingTracker.leaked = False
+    return InterruptingTracker()

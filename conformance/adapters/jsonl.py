@@ -91,12 +91,12 @@ class JsonlTracker:
             self._sel.close()
             self.proc = None
 
-    def _fault(self, message: str) -> TrackerFault:
+    def _fault(self, message: str, timeout: bool = False) -> TrackerFault:
         tail = self.stderr_tail()
         self._kill()
         if tail:
             message += f"; the tracker's stderr ends with:\n{tail}"
-        return TrackerFault(message)
+        return TrackerFault(message, timeout=timeout)
 
     def _exited(self, what: str) -> TrackerFault:
         code = self.proc.wait(timeout=2) if self.proc is not None else None
@@ -108,7 +108,7 @@ class JsonlTracker:
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0 or not self._sel.select(left):
-                raise self._fault(f"no reply to {what} within {self.timeout:g} s")
+                raise self._fault(f"no reply to {what} within {self.timeout:g} s", timeout=True)
             chunk = os.read(fd, 65536)
             if not chunk:
                 raise self._exited(what)

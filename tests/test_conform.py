@@ -1,0 +1,147 @@
+"""Conformance driver and ``movecheck conform`` (issue 5 items 2-4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spec_tracker
+
+from movecheck.conformance.cli import main
+from movecheck.conformance.driver import run_conformance
+from movecheck.spec.cloudfile import default_cloud
+
+TESTS = Path(__file__).parent
+CLOUD = default_cloud()
+
+
+def test_the_spec_itself_is_conformant_and_coverage_is_reported():
+    r = run_conformance(spec_tracker.factory, CLOUD, examples=40, steps=30, seed=7)
+    assert r.discrepancy is None and r.ok
+    assert r.examples >= 40 and r.steps > 500
+    cov = r.coverage.to_json()
+    assert {"boot", "resize_claim", "confirm_finish", "live_complete"} <= set(cov["steps_accepted"])
+    assert cov["steps_rejected"]  # rejected steps are generated too
+    edges = cov["status_edges"]["resize"]
+    assert ["∅", "pre-migrating"] in edges["exercised"]
+    assert len(edges["exercised"]) + len(edges["never"]) == 14
+
+
+def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
+    found = []
+    r = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=100, steps=30, seed=1,
+                        on_found=found.append)
+    d = r.discrepancy
+    assert [e["step"] for e in d.trace] == [
+        "boot", "resize_claim", "resize_migrate", "resize_migrated", "finish_resize", "confirm",
+        "confirm_finish"]
+    assert d.step_index == 6 and d.category == "observation"
+    assert d.invariants == ["conservation", "confirm_frees_source"]
+    assert "1707071" in d.bugs and "1818914" in d.bugs
+    assert d.expected["usage"] != d.observed["usage"]
+    # every shorter counterexample was handed out as soon as it was found
+    assert found and len(found[0].trace) >= len(found[-1].trace) == 7
+
+
+def test_seeded_runs_repeat():
+    a = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=50, seed=3)
+    b = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=50, seed=3)
+    assert a.discrepancy.trace == b.discrepancy.trace and a.steps == b.steps
+
+
+@pytest.mark.parametrize("factory, words", [
+    (spec_tracker.raising_factory, "apply(audit(host=h1)) raised RuntimeError: audit exploded"),
+    (spec_tracker.garbage_factory, "returned {'result': 'maybe'}, not an Outcome"),
+])
+def test_a_tracker_that_raises_or_returns_garbage_is_a_discrepancy(factory, words):
+    r = run_conformance(factory, CLOUD, examples=50, seed=2)
+    assert r.discrepancy.category == "fault"
+    assert words in r.discrepancy.message
+    assert len(r.discrepancy.trace) == 1
+
+
+def test_a_tracker_that_hangs_times_out_per_call():
+    r = run_conformance(spec_tracker.hanging_factory, CLOUD, examples=20, seed=2, timeout=0.2)
+    assert "did not return within 0.2 s" in r.discrepancy.message
+    assert r.discrepancy.trace[-1]["step"] == "audit"
+    assert r.seconds < 20
+
+
+def test_unsupported_steps_are_not_generated_and_are_reported():
+    r = run_conformance(spec_tracker.usage_only_factory, CLOUD, examples=30, seed=4)
+    assert r.ok and r.capabilities == frozenset({"usage"})
+    assert r.unsupported_steps == ("evacuate_start", "rebuild_claim", "finish_evacuation")
+    cov = r.coverage.to_json()
+    assert not {"evacuate_start", "rebuild_claim"} & set(cov["steps_accepted"])
+    assert not {"evacuate_start", "rebuild_claim"} & set(cov["steps_rejected"])
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    env.pop("MOVECHECK_REPLAY_TRACKER", None)
+    return env
+
+
+def test_cli_report_and_replay_file_fail_on_the_bug_and_pass_on_the_reference(tmp_path, capsys):
+    report, replay = tmp_path / "r.json", tmp_path / "test_replay_leak.py"
+    code = main(["conform", "--tracker", "spec_tracker:leaky_factory", "--seed", "1",
+                 "--json", str(report), "--replay-out", str(replay)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "DISCREPANCY" in out and "confirm_frees_source" in out and "usage h1 VCPU" in out
+    data = json.loads(report.read_text())
+    assert data["command"] == "conform" and data["ok"] is False
+    assert {"tracker", "examples", "steps", "discrepancy", "coverage"} <= set(data)
+    disc = data["discrepancy"]
+    assert {"trace", "step_index", "expected", "observed", "invariants"} <= set(disc)
+    assert disc["step_index"] == len(disc["trace"]) - 1 == 6
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(replay)]
+    failing = subprocess.run(run, cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert failing.returncode == 1, failing.stdout
+    assert "confirm_frees_source" in failing.stdout
+    fixed = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True,
+                           env=dict(_env(), MOVECHECK_REPLAY_TRACKER="reference"))
+    assert fixed.returncode == 0, fixed.stdout
+    edited = replay.read_text().replace("'spec_tracker:leaky_factory'", "'reference'")
+    replay.write_text(edited)
+    assert subprocess.run(run, cwd=tmp_path, env=_env(), capture_output=True).returncode == 0
+
+
+def test_reference_tracker_conforms_with_default_settings(tmp_path):
+    report = tmp_path / "r.json"
+    assert main(["conform", "--tracker", "reference", "--seed", "5", "--json", str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert data["ok"] is True and data["discrepancy"] is None
+    assert data["examples"] >= 100 and data["steps"] >= 2000
+    assert data["coverage"]["steps_never_accepted"] == []
+
+
+def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
+    report, replay = tmp_path / "r.json", tmp_path / "test_replay.py"
+    code = main(["conform", "--tracker", "spec_tracker:interrupting_factory", "--seed", "1",
+                 "--json", str(report), "--replay-out", str(replay)])
+    assert code == 130
+    data = json.loads(report.read_text())
+    assert data["ok"] is False and data["interrupted"] is True
+    assert data["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
+    assert "def test_replay_counterexample" in replay.read_text()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--tracker", "frobnicate"], "the built-in trackers are reference, placement, nova, jsonl:COMMAND"),
+    (["--tracker", "nova"], "not built yet"),
+    (["--tracker", "no_such_module_xyz:factory"], "no module named 'no_such_module_xyz'"),
+    (["--tracker", "spec_tracker:nothing_here"], "spec_tracker has no 'nothing_here'"),
+    (["--tracker", "jsonl:"], "needs a command"),
+    (["--examples", "0"], "--examples must be from 1"),
+    (["--timeout", "-1"], "--timeout must be a positive number"),
+])
+def test_bad_usage_is_one_sentence_and_exit_2(argv, words, capsys):
+    assert main(["conform", *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
