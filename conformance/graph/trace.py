@@ -131,16 +131,19 @@ def capacity_cells(spec: Spec, s: State) -> tuple[list[str], list[bool]]:
     return cells, over
 
 
-def observed_cells(spec: Spec, usage: Any) -> list[str] | None:
-    """Per host usage the tracker reported ({host: {rc: n}}), if the report has it."""
+def observed_cells(spec: Spec, usage: Any) -> tuple[list[str], list[bool]] | None:
+    """Per host usage the tracker reported ({host: {rc: n}}) and whether it is over
+    capacity, if the report has it."""
     if not isinstance(usage, dict):
         return None
-    out = []
-    for h in spec.cloud.host_names:
-        u = usage.get(h)
-        out.append("?" if not isinstance(u, dict) else
-                   "/".join(str(u.get(rc, "?")) for rc in RESOURCE_CLASSES))
-    return out
+    cells, over = [], []
+    for k, h in enumerate(spec.cloud.host_names):
+        u = usage.get(h) if isinstance(usage.get(h), dict) else {}
+        vals = [u.get(rc) for rc in RESOURCE_CLASSES]
+        cells.append("/".join("?" if v is None else str(v) for v in vals))
+        over.append(any(isinstance(v, (int, float)) and v > c
+                        for v, c in zip(vals, spec.capacity[k], strict=True)))
+    return cells, over
 
 
 @dataclass
@@ -188,6 +191,8 @@ def build_view(report: dict[str, Any], cloud: Cloud) -> TraceView:
     observed = found.info.get("observed") if isinstance(found.info, dict) else None
     obs_cells = observed_cells(spec, observed.get("usage")) if isinstance(observed, dict) else None
     if obs_cells is not None and 0 <= idx < len(table):
-        for j, cell in enumerate(obs_cells):
-            table[idx][3 + j] += f"; tracker: {cell}"
+        for j, (cell, is_over) in enumerate(zip(*obs_cells, strict=True)):
+            table[idx][3 + j] += f"; tracker: {cell}" + (" OVER CAPACITY" if is_over else "")
+            if is_over:
+                over.add((idx, 3 + j))
     return TraceView(spec, found, rows, None if idx < 0 else idx, header, table, over)
