@@ -18,6 +18,7 @@ from movecheck.spec.vocab import Step
 CHILD = r"""
 import json, sys
 from movecheck.model import ReferenceTracker
+from movecheck.spec.cloudfile import default_cloud
 from movecheck.spec.vocab import Step
 t = ReferenceTracker(sys.argv[1])
 t.reset(default_cloud())
