@@ -38,5 +38,10 @@ def first_error(definition: str, value: Any) -> str | None:
     from jsonschema.exceptions import best_match
 
     e = best_match(errors)
-    where = "/".join(str(p) for p in e.absolute_path)
+    path = [str(p) for p in e.absolute_path]
+    if e.validator == "required" and isinstance(e.instance, dict):
+        missing = [k for k in e.validator_value if k not in e.instance]
+        if missing:
+            return f"field {'/'.join(path + [missing[0]])}: missing"
+    where = "/".join(path)
     return f"{'field ' + where if where else 'the object'}: {e.message}"
