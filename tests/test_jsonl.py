@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from movecheck.conformance.adapters import resolve_tracker
 from movecheck.conformance.adapters.jsonl import JsonlTracker
 from movecheck.conformance.cli import main

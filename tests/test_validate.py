@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from movecheck.conformance.cli import main
 from movecheck.conformance.protocol import schema
 from movecheck.conformance.validate import validate_file
