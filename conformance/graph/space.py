@@ -144,8 +144,9 @@ def space_drawing(cloud: Cloud, *, max_nodes: int = 40, max_states: int = 50_000
     classes = sorted(first, key=first.get)
     left_out = 0
     if len(classes) > max_nodes:
-        keep = set(sorted(classes, key=lambda c: (-size[c], first[c]))[:max_nodes])
-        keep.add(cls_of[0])
+        # the initial state's class always stays: every picture starts there
+        others = sorted((c for c in classes if c != cls_of[0]), key=lambda c: (-size[c], first[c]))
+        keep = {cls_of[0], *others[: max_nodes - 1]}
         left_out = len(classes) - len(keep)
         classes = [c for c in classes if c in keep]
     ident = {c: f"c{j}" for j, c in enumerate(classes)}
