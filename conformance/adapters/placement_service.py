@@ -91,7 +91,8 @@ class PlacementService:
             self._fresh_schema(None)
             self.app = self._deploy.loadapp(conf)
         except Exception as e:  # a bad URL surfaces as any of oslo.db's/SQLAlchemy's errors
-            raise InputError(f"cannot open the Placement database {db_url!r}: {e}") from None
+            first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise InputError(f"cannot open the Placement database {db_url!r}: {first_line}") from None
         self.calls = 0
         self.seconds = 0.0
         self._unpatch = None  # undoes the previous reset's patch_engine
