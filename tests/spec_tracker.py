@@ -120,3 +120,20 @@ def hanging_factory():
 def interrupting_factory():
     InterruptingTracker.leaked = False
     return InterruptingTracker()
+
+
+class _Entry:
+    """A catalogue entry in the shape of movecheck.model.bugs (for tests)."""
+
+    def __init__(self, name, bugs, factory, summary):
+        self.name, self.bugs, self.factory, self.summary = name, bugs, factory, summary
+
+
+#: A two-entry catalogue: one caught bug and, as a control, the spec itself.
+CATALOGUE = [
+    _Entry("leak_on_confirm", ("1707071",), leaky_factory,
+           "Bug 1707071: the source keeps the old flavor after confirm."),
+]
+
+#: A catalogue with an entry that cannot be caught (the spec itself).
+CATALOGUE_WITH_ESCAPE = CATALOGUE + [_Entry("not_a_bug", ("0",), factory, "The spec itself.")]

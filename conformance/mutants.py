@@ -1,0 +1,186 @@
+"""The bug catalogue run: conformance against every buggy tracker (issue 5 item 7).
+
+Each catalogue entry is a tracker that reproduces one historical Nova bug
+(``movecheck.model.bugs``, one module per bug).  Each must be caught — the
+conformance run finds a discrepancy — and the reference tracker must pass.
+In the spirit of CrossHair's ``bugs_detected/`` examples: the pinned figure
+is "every catalogue bug caught, the reference clean".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from movecheck.spec.errors import InputError
+from movecheck.spec.vocab import Cloud
+
+from .driver import DEFAULT_STEPS, DEFAULT_TIMEOUT, ConformanceResult, run_conformance
+
+#: Where the catalogue lives unless ``--catalogue`` says otherwise.
+DEFAULT_CATALOGUE = "movecheck.model.bugs:CATALOGUE"
+
+#: Examples per mutant by default: a run stops at its first discrepancy, so
+#: only a bug that escapes pays the whole budget.
+DEFAULT_MUTANT_EXAMPLES = 300
+
+
+@dataclass
+class Mutant:
+    name: str
+    bugs: tuple[str, ...]
+    factory: Callable[[], Any]
+    summary: str = ""
+    fix: str = ""
+
+
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    result: ConformanceResult
+
+    @property
+    def caught(self) -> bool:
+        return self.result.discrepancy is not None
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.result.discrepancy
+        return {
+            "name": self.mutant.name,
+            "bugs": list(self.mutant.bugs),
+            "caught": self.caught,
+            "seconds": round(self.result.seconds, 3),
+            "counterexample_length": None if d is None else len(d.trace),
+            "examples": self.result.examples,
+            "steps": self.result.steps,
+            "invariants": [] if d is None else d.invariants,
+            "message": None if d is None else d.message,
+            "counterexample": None if d is None else [
+                {k: v for k, v in e.items() if k != "expected"} for e in d.trace],
+        }
+
+
+def _attr(obj: Any, *names: str) -> Any:
+    for n in names:
+        v = getattr(obj, n, None)
+        if v is not None:
+            return v
+        if isinstance(obj, dict) and n in obj:
+            return obj[n]
+    return None
+
+
+def _mutant(name: str, entry: Any) -> Mutant:
+    """A catalogue entry (a module, an object or a mapping) as a :class:`Mutant`."""
+    factory = _attr(entry, "factory", "FACTORY", "tracker_factory")
+    if factory is None and callable(entry) and not isinstance(entry, type(importlib)):
+        factory = entry
+    if factory is None:
+        raise InputError(f"catalogue entry {name!r} has no factory")
+    bugs = _attr(entry, "bugs", "BUGS", "bug_ids", "BUG_IDS", "BUG_ID", "bug") or ()
+    if isinstance(bugs, str):
+        bugs = (bugs,)
+    doc = _attr(entry, "summary", "SUMMARY") or (getattr(entry, "__doc__", None) or "")
+    fix = _attr(entry, "fix", "FIX", "FIXED_BY", "fixed_by", "commit", "COMMIT") or ""
+    return Mutant(name, tuple(str(b) for b in bugs), factory, str(doc).strip(), str(fix))
+
+
+def load_catalogue(spec: str = DEFAULT_CATALOGUE) -> list[Mutant]:
+    """The mutants named by ``package.module:NAME`` (a dict name → entry, or a list)."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        mod = importlib.import_module(module_name)
+    except ImportError as e:
+        raise InputError(f"cannot import the bug catalogue {module_name}: {e}") from None
+    cat = getattr(mod, attr or "CATALOGUE", None)
+    if cat is None:
+        raise InputError(f"{module_name} has no {attr or 'CATALOGUE'} (the bug catalogue is "
+                         "not built yet)")
+    if isinstance(cat, dict):
+        items = list(cat.items())
+    else:
+        items = [(_attr(e, "name", "NAME") or getattr(e, "__name__", str(e)).rsplit(".", 1)[-1], e)
+                 for e in cat]
+    if not items:
+        raise InputError(f"the bug catalogue {spec} is empty")
+    return [_mutant(str(n), e) for n, e in items]
+
+
+def run_mutants(cloud: Cloud, *, mutants: list[Mutant] | None = None,
+                reference: Callable[[], Any] | None = None,
+                examples: int = DEFAULT_MUTANT_EXAMPLES, steps: int = DEFAULT_STEPS,
+                seed: int = 0, timeout: float | None = DEFAULT_TIMEOUT,
+                reference_examples: int = 100,
+                progress: Callable[[str, MutantResult | None], None] | None = None,
+                ) -> tuple[list[MutantResult], ConformanceResult | None]:
+    """Run conformance against every mutant (and the reference, unless ``reference`` is False)."""
+    from .adapters import resolve_tracker
+
+    if mutants is None:
+        mutants = load_catalogue()
+    out = []
+    for m in mutants:
+        if progress is not None:
+            progress(m.name, None)
+        r = run_conformance(m.factory, cloud, examples=examples, steps=steps, seed=seed,
+                            timeout=timeout, label=m.name)
+        out.append(MutantResult(m, r))
+        if progress is not None:
+            progress(m.name, out[-1])
+    ref = None
+    if reference is not False:
+        factory = reference or resolve_tracker("reference", timeout=timeout)
+        ref = run_conformance(factory, cloud, examples=reference_examples, steps=steps,
+                              seed=seed, timeout=timeout, label="reference")
+    return out, ref
+
+
+def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cloud: Cloud,
+                  seed: int, seconds: float) -> str:
+    """docs/bugs.md: the catalogue table and each shrunk counterexample."""
+    caught = sum(r.caught for r in results)
+    lines = [
+        "# The bug catalogue",
+        "",
+        "Each entry is the reference tracker with one small change that reproduces a",
+        "historical Nova bug (`model/bugs/`, one module per bug: its docstring gives the",
+        "Launchpad bug, the Nova commit that fixed it and what went wrong).",
+        "`movecheck mutants` runs conformance against every one; each must be caught",
+        "(a discrepancy with the spec) and the reference tracker must pass.",
+        "",
+        "This page is generated: `movecheck mutants --seed "
+        f"{seed} --write-docs docs/bugs.md` (default cloud: {len(cloud.hosts)} hosts, "
+        f"{len(cloud.instances)} instances, {cloud.max_migrations} migrations).",
+        "",
+        f"**{caught} of {len(results)} bugs caught** in {seconds:.1f} s; reference tracker: "
+        + ("passes" if ref is not None and ref.ok else "FAILS" if ref is not None else "not run")
+        + ".",
+        "",
+        "| catalogue entry | Nova bugs | caught | seconds | shrunk length | invariants |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for r in results:
+        j = r.to_json()
+        lines.append(f"| [`{j['name']}`](#{j['name'].lower()}) | "
+                     f"{', '.join(j['bugs'])} | {'yes' if j['caught'] else '**NO**'} | "
+                     f"{j['seconds']:.2f} | {j['counterexample_length'] or '-'} | "
+                     f"{', '.join(j['invariants'])} |")
+    lines.append("")
+    for r in results:
+        j = r.to_json()
+        lines += [f"## {j['name']}", ""]
+        if r.mutant.summary:
+            lines += [r.mutant.summary, ""]
+        if j["counterexample"] is None:
+            lines += ["Not caught.", ""]
+            continue
+        lines += [f"Caught: {j['message']}.", "", "Shrunk counterexample:", "", "```"]
+        for n, e in enumerate(j["counterexample"], 1):
+            args = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("step", "picks"))
+            picks = f"  picks {','.join(e['picks'])}" if e.get("picks") else ""
+            lines.append(f"{n:>2}. {e['step']}({args}){picks}")
+        lines += ["```", ""]
+    return "\n".join(lines)
+
