@@ -284,3 +284,29 @@ def test_lockstep_catches_a_leak_like_bug_1707071(tracker):
     with pytest.raises(AssertionError):
         run.step("confirm_finish", True, migration="m1")
     assert leaky.observe().usage["h1"]["VCPU"] == 1
+
+
+def test_refusals_do_not_log_placement_warnings(tracker, caplog):
+    """Placement logs a WARNING per refused allocation; the adapter keeps them out of
+    the command output (a refusal is an ordinary outcome)."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    run = Lockstep(tracker, plain_cloud())
+    run.step("boot", True, instance="i1", host="h1", flavor="large")
+    run.step("boot", False, instance="i2", host="h1", flavor="large")
+    assert not [r for r in caplog.records if r.name.startswith("placement")]
+
+
+def test_unusable_database_url_is_one_sentence():
+    """In a fresh process (Placement's database is configured once per process)."""
+    import subprocess
+    import sys
+
+    code = ("from movecheck.conformance.adapters.placement import placement_factory\n"
+            "from movecheck.spec.errors import InputError\n"
+            "try:\n    placement_factory('nosuchdialect://x')\n"
+            "except InputError as e:\n    print('InputError:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.startswith("InputError: cannot open the Placement database 'nosuchdialect://x'")
+    assert out.stdout.count("\n") == 1
