@@ -61,7 +61,9 @@ def _mlabel(s: str) -> str:
 def to_mermaid(d: Drawing) -> str:
     """The drawing as a Mermaid flowchart (top to bottom)."""
     ids = {n.id: _mid(k) for k, n in enumerate(d.nodes)}
-    out = ["---", f"title: {_mlabel(d.title)}", "---", "flowchart TD"]
+    # the title is YAML front matter: quoted, since titles hold ": "
+    title = d.title.replace("\\", "\\\\").replace('"', '\\"')
+    out = ["---", f'title: "{title}"', "---", "flowchart TD"]
     classes: dict[str, list[str]] = {}
     for n in d.nodes:
         i = ids[n.id]
