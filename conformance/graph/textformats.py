@@ -22,7 +22,11 @@ def _q(s: str) -> str:
 def to_dot(d: Drawing) -> str:
     """The drawing as a DOT digraph (node ids are the status / state names)."""
     out = [f"digraph {_q(d.name)} {{"]
-    out.append(f"  label={_q(d.title)}; labelloc=t; fontname=Helvetica;")
+    # the notes (e.g. the never-exercised edges) go under the title, left-justified
+    label = _q(d.title)
+    if d.notes:
+        label = _q(d.title)[:-1] + "\\n" + "".join(_q(n)[1:-1] + "\\l" for n in d.notes) + '"'
+    out.append(f"  label={label}; labelloc=t; fontname=Helvetica;")
     out.append("  rankdir=TB; nodesep=0.35; ranksep=0.45;")
     out.append('  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=11];')
     out.append("  edge [fontname=Helvetica, fontsize=10];")
@@ -44,6 +48,8 @@ def to_dot(d: Drawing) -> str:
             attrs.insert(0, f"label={_q(e.label)}")
         if e.tooltip:
             attrs.append(f"tooltip={_q(e.tooltip)}")
+        if e.weight < 1:
+            attrs.append("weight=0")  # let the main path stay straight (dot's integer weights)
         out.append(f"  {_q(e.src)} -> {_q(e.dst)} [{', '.join(attrs)}];")
     out.append("}")
     return "\n".join(out) + "\n"
