@@ -41,8 +41,16 @@ def _dashed(draw, pts, fill, width, pattern) -> None:
             carry += run
 
 
+#: Pixel budget of one PNG: a huge state-space picture is painted smaller
+#: rather than taking gigabytes of memory (the SVG keeps every detail).
+MAX_PIXELS = 40_000_000
+
+
 def to_png(scene: Scene, scale: float = 2.0) -> bytes:
     from PIL import Image, ImageDraw, ImageFont
+
+    area = max(1.0, scene.width * scene.height)
+    scale = min(scale, (MAX_PIXELS / area) ** 0.5)
 
     img = Image.new("RGB", (max(1, round(scene.width * scale)), max(1, round(scene.height * scale))),
                     "#ffffff")

@@ -184,6 +184,8 @@ def space_drawing(cloud: Cloud, *, max_nodes: int = 40, max_states: int = 50_000
     for (a, b), kinds in flows.items():
         names = sorted(kinds)
         label = ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
+        details[f"{a}>{b}"] = {"title": f"{a} -> {b}", "lines": [
+            f"{k} x{v}" for k, v in sorted(kinds.items())]}
         d.edges.append(Edge(a, b, label=label if chosen != "state" else "",
                             tooltip=", ".join(f"{k} ×{v}" for k, v in sorted(kinds.items())),
                             key=f"{a}>{b}", width=1.0))
