@@ -120,6 +120,11 @@ class ResourceTracker:
         Nothing is taken here: the caller claims only after the whole test passed
         (the fix of bug 1549984, where ``_test_pci`` already claimed devices).
         """
+        self._test_capacity(flavor)
+        return self._test_pci(flavor)
+
+    def _test_capacity(self, flavor: str) -> None:
+        """``_test_memory`` / ``_test_disk`` / vcpus: usage + request <= capacity."""
         v = self.flavors.vector[flavor]
         u, lim = self.usage, self.limits
         for k in range(len(v)):
@@ -127,7 +132,6 @@ class ResourceTracker:
                 raise ComputeResourcesUnavailable(
                     f"flavor {flavor} does not fit on {self.host}: {RESOURCE_CLASSES[k]} "
                     f"{u[k]} + {v[k]} > {lim[k]}")
-        return self._test_pci(flavor)
 
     def _test_pci(self, flavor: str) -> tuple[str, ...]:
         need = self.flavors.devices[flavor]
@@ -332,18 +336,20 @@ class ResourceTracker:
         outbound = m.source_compute == self.host
         tracked = inst.uuid in self.tracked_instances
         mc = inst.migration_context
-        flavor = devices = None
+        if mc is None or mc.migration_id != m.uuid:
+            mc = None  # devices come only from this migration's own context
+        flavor = None
+        new = True
         if incoming and outbound:
             # Same node: before the instance takes the new flavor, count the new
             # one for the claim; after, hold the old one for a revert.
-            if self._instance_flavor(inst, m) == self._old_flavor(inst, m):
-                flavor, devices = self._new_flavor(inst, m), mc.new_devices
-            else:
-                flavor, devices = self._old_flavor(inst, m), mc.old_devices
+            new = self._instance_flavor(inst, m) == self._old_flavor(inst, m)
+            flavor = self._new_flavor(inst, m) if new else self._old_flavor(inst, m)
         elif incoming and not tracked:
-            flavor, devices = self._new_flavor(inst, m), mc.new_devices
+            flavor = self._new_flavor(inst, m)
         elif outbound and not tracked:
-            flavor, devices = self._old_flavor(inst, m), mc.old_devices
+            flavor, new = self._old_flavor(inst, m), False
+        devices = () if mc is None else mc.new_devices if new else mc.old_devices
         if flavor is None:
             return  # nothing to hold here, or old_flavor unknown (bug 1834349)
         self._add_usage(flavor, +1)

@@ -1,0 +1,67 @@
+"""The bug catalogue: buggy trackers, each one historical Nova bug put back into the reference.
+
+One module per bug, in the spirit of CrossHair's ``bugs_detected/``: the module
+docstring names the Launchpad bug, the Nova commit that fixed it and what went
+wrong in one sentence; the module's ``Tracker`` is the reference tracker with
+one small, recognisable change (one overridden method or one status list) and
+``factory()`` builds it.  ``movecheck mutants`` runs conformance against each
+and must catch every one; tests/test_bugs_catalogue_units.py pins a short step
+sequence per bug where it diverges from the spec and the reference does not.
+
+Race bugs (1879878, 1896463) are made deterministic: the module runs the
+periodic audit inside the window that the bug report describes, so a
+sequential conformance run sees the effect of the interleaving.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import NamedTuple
+
+#: Module names, in catalogue order (by bug number).
+MODULES = (
+    "lp1417667_evacuate_no_claim",
+    "lp1518200_evacuated_not_cleaned",
+    "lp1519001_double_counted_vcpus",
+    "lp1543123_failed_in_progress",
+    "lp1549984_rejected_claim_keeps_devices",
+    "lp1583720_completed_in_progress",
+    "lp1588378_cancelled_in_progress",
+    "lp1600304_stale_migration_counted",
+    "lp1607219_revert_keeps_new_devices",
+    "lp1641750_confirm_keeps_source_devices",
+    "lp1647370_confirm_needs_audit",
+    "lp1707071_confirm_leaks_source_usage",
+    "lp1764883_restart_during_evacuation",
+    "lp1791075_audit_ignores_rebuilding",
+    "lp1845146_audit_drops_live_claim",
+    "lp1879878_confirm_status_outside_lock",
+    "lp1896463_evacuation_outside_lock",
+    "lp1944759_old_flavor_after_host_change",
+    "lp1953359_dest_audit_without_context",
+)
+
+
+class CatalogueEntry(NamedTuple):
+    """``factory`` builds the buggy tracker; ``bugs`` are Launchpad IDs; ``description``
+    says in one sentence what goes wrong; ``fixed_by`` are the fixing Nova commits."""
+
+    factory: Callable[[], object]
+    bugs: tuple[str, ...]
+    description: str
+    fixed_by: tuple[str, ...] = ()
+
+
+def _load() -> dict[str, CatalogueEntry]:
+    out = {}
+    for name in MODULES:
+        mod = importlib.import_module(f"{__name__}.{name}")
+        out[name] = CatalogueEntry(mod.factory, mod.BUGS, mod.SUMMARY, mod.FIXED_BY)
+    return out
+
+
+#: {name: CatalogueEntry(factory, bugs, description, fixed_by)}, in bug order.
+CATALOGUE: dict[str, CatalogueEntry] = _load()
+
+__all__ = ["CATALOGUE", "MODULES", "CatalogueEntry"]

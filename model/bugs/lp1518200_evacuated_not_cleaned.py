@@ -1,0 +1,27 @@
+"""Bug 1518200: a restarted source never cleans up an evacuation that is done.
+
+Fixed by a79ac83bae (Mitaka 13.0.0): ``_destroy_evacuated_instances`` looked
+only for ``accepted`` evacuations, but by then the status had moved on to
+``done``, so the source kept holding the evacuated instance forever.
+
+The change: on ``host_up`` only ``accepted`` evacuations are handled.
+"""
+
+from ..compute import NovaCloud
+from ._base import buggy_tracker
+
+BUGS = ("1518200",)
+FIXED_BY = ("a79ac83bae",)
+SUMMARY = "a restarted source looks only for accepted evacuations and never cleans up done ones"
+
+
+class OnlyAcceptedCleaned(NovaCloud):
+    EVACUATION_DONE = ()  # the bug: done evacuations are not looked at
+    EVACUATION_UNFINISHED = ("accepted",)
+
+
+Tracker = buggy_tracker(__name__, __doc__, nova=OnlyAcceptedCleaned)
+
+
+def factory():
+    return Tracker()

@@ -1,0 +1,27 @@
+"""Bug 1764883: a source restarting during an evacuation ignores a rebuild in progress.
+
+Fixed by c4988cdabf (Rocky 18.0.0): ``_destroy_evacuated_instances`` looked for
+``accepted`` and ``done`` evacuations but not ``pre-migrating`` ones, so a
+source that came back while the destination was rebuilding raced it and the
+evacuation was never resolved.
+
+The change: on ``host_up`` a ``pre-migrating`` evacuation is left alone.
+"""
+
+from ..compute import NovaCloud
+from ._base import buggy_tracker
+
+BUGS = ("1764883",)
+FIXED_BY = ("c4988cdabf",)
+SUMMARY = "a restarted source ignores an evacuation that is still being rebuilt"
+
+
+class RebuildingNotResolved(NovaCloud):
+    EVACUATION_UNFINISHED = ("accepted",)  # the bug: pre-migrating is missing
+
+
+Tracker = buggy_tracker(__name__, __doc__, nova=RebuildingNotResolved)
+
+
+def factory():
+    return Tracker()

@@ -1,0 +1,141 @@
+"""Every catalogue bug is detectable: a short hand-written step sequence on the default
+cloud where the buggy tracker agrees with the spec up to the last step and diverges
+there (outcome or observation), while the reference tracker agrees all along."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from movecheck.model import ReferenceTracker
+from movecheck.model.bugs import CATALOGUE, MODULES
+from movecheck.spec.cloudfile import default_cloud
+from movecheck.spec.concrete import Spec
+from movecheck.spec.vocab import Step
+
+
+def boot(i, h, f):
+    return Step("boot", instance=i, host=h, flavor=f)
+
+
+def mig(kind, m="m1"):
+    return Step(kind, migration=m)
+
+
+def host(kind, h):
+    return Step(kind, host=h)
+
+
+def resize(i, dest, f, m="m1"):
+    return Step("resize_claim", migration=m, instance=i, dest=dest, flavor=f)
+
+
+def live(i, dest, m="m1"):
+    return Step("live_claim", migration=m, instance=i, dest=dest)
+
+
+def evacuate(i, dest, m="m1"):
+    return Step("evacuate_start", migration=m, instance=i, dest=dest)
+
+
+LANDED = [mig("resize_migrate"), mig("resize_migrated")]
+FINISHED = LANDED + [mig("finish_resize")]
+EVACUATING = [boot("i1", "h1", "small"), host("host_down", "h1"), evacuate("i1", "h2"),
+              mig("rebuild_claim")]
+LIVE_RUNNING = [live("i1", "h2"), mig("live_queue"), mig("live_prepare"), mig("live_run")]
+
+#: The witness of each bug: the buggy tracker diverges exactly at the last step.
+WITNESS: dict[str, list[Step]] = {
+    "lp1417667_evacuate_no_claim": EVACUATING,
+    "lp1518200_evacuated_not_cleaned": EVACUATING + [mig("finish_evacuation"),
+                                                     host("host_up", "h1")],
+    "lp1519001_double_counted_vcpus": [boot("i1", "h1", "small"), host("audit", "h1")],
+    "lp1543123_failed_in_progress": [boot("i1", "h1", "small"), live("i1", "h2"), mig("fail"),
+                                     live("i1", "h2", "m2")],
+    "lp1549984_rejected_claim_keeps_devices": [boot("i1", "h1", "small"), boot("i2", "h1", "small"),
+                                               resize("i1", "h1", "large")],
+    "lp1583720_completed_in_progress": [boot("i1", "h1", "small"), *LIVE_RUNNING,
+                                        mig("live_complete"), live("i1", "h1", "m2")],
+    "lp1588378_cancelled_in_progress": [boot("i1", "h1", "small"), live("i1", "h2"),
+                                        mig("live_queue"), mig("live_abort"), live("i1", "h2", "m2")],
+    "lp1600304_stale_migration_counted": [boot("i1", "h1", "small"), host("host_down", "h1"),
+                                          evacuate("i1", "h2"), host("audit", "h2")],
+    "lp1607219_revert_keeps_new_devices": [boot("i1", "h1", "small"), resize("i1", "h2", "large"),
+                                           *FINISHED, mig("revert"), mig("revert_finish")],
+    "lp1641750_confirm_keeps_source_devices": [boot("i1", "h1", "large"),
+                                               resize("i1", "h2", "small"), *FINISHED,
+                                               mig("confirm"), mig("confirm_finish")],
+    "lp1647370_confirm_needs_audit": [boot("i1", "h1", "small"), resize("i1", "h2", "large"),
+                                      *FINISHED, mig("confirm"), mig("confirm_finish")],
+    "lp1707071_confirm_leaks_source_usage": [boot("i1", "h1", "small"),
+                                             resize("i1", "h2", "large"), *FINISHED,
+                                             mig("confirm"), mig("confirm_finish")],
+    "lp1764883_restart_during_evacuation": EVACUATING + [host("host_up", "h1")],
+    "lp1791075_audit_ignores_rebuilding": EVACUATING + [host("audit", "h2")],
+    "lp1845146_audit_drops_live_claim": [boot("i1", "h1", "small"), live("i1", "h2"),
+                                         host("audit", "h2")],
+    "lp1879878_confirm_status_outside_lock": [boot("i1", "h1", "small"),
+                                              resize("i1", "h2", "large"), *FINISHED,
+                                              mig("confirm"), mig("confirm_finish")],
+    "lp1896463_evacuation_outside_lock": EVACUATING + [mig("finish_evacuation")],
+    "lp1944759_old_flavor_after_host_change": [boot("i1", "h1", "small"),
+                                               resize("i1", "h2", "large"), *LANDED,
+                                               host("audit", "h1")],
+    "lp1953359_dest_audit_without_context": [boot("i1", "h1", "small"),
+                                             resize("i1", "h2", "large"), *LANDED,
+                                             host("audit", "h2")],
+}
+
+
+def first_divergence(tracker, steps) -> int | None:
+    """Index of the first step where ``tracker`` differs from the spec, or None."""
+    spec = Spec(default_cloud())
+    state = spec.initial()
+    tracker.reset(default_cloud())
+    try:
+        for k, step in enumerate(steps):
+            reason = spec.why_rejected(state, step)
+            out = tracker.apply(step)
+            if out.accepted != (reason is None):
+                return k
+            if out.accepted:
+                if spec.pick_error(state, step, out.devices) is not None:
+                    return k
+                state = spec.next_state(state, step, out.devices)
+            if tracker.observe() != spec.observe(state):
+                return k
+        return None
+    finally:
+        tracker.close()
+
+
+def test_catalogue_has_every_bug_of_the_issue():
+    assert len(CATALOGUE) >= 15
+    assert list(CATALOGUE) == list(MODULES)
+    wanted = {"1417667", "1519001", "1543123", "1583720", "1549984", "1600304", "1607219",
+              "1641750", "1647370", "1818914", "1845146", "1879878", "1896463", "1944759",
+              "1518200", "1707071"}
+    assert wanted <= {b for e in CATALOGUE.values() for b in e.bugs}
+
+
+def test_every_bug_has_a_witness():
+    assert set(WITNESS) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_docstring_names_bug_and_fix(name):
+    mod = importlib.import_module(f"movecheck.model.bugs.{name}")
+    entry = CATALOGUE[name]
+    doc = mod.__doc__
+    assert doc.startswith("Bug")
+    assert all(b in doc.splitlines()[0] for b in entry.bugs)
+    assert entry.fixed_by and all(c in doc for c in entry.fixed_by[:1])
+    assert entry.description and "\n" not in entry.description
+    assert isinstance(entry.factory(), ReferenceTracker)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_witness_separates_bug_from_reference(name):
+    steps = WITNESS[name]
+    assert first_divergence(ReferenceTracker(), steps) is None
+    assert first_divergence(CATALOGUE[name].factory(), steps) == len(steps) - 1
