@@ -14,9 +14,10 @@ Alloy's visualiser projects over a signature:
 
 The finest abstraction that fits is used; if even ``move`` does not fit,
 the ``max_nodes`` classes holding most states are drawn and the picture
-says how many were left out.  Nodes are coloured by the ``move`` class, with
-a legend.  Self-loops (an audit that changes nothing, a step inside one
-class) are not drawn; each node's tooltip counts them.
+says how many were left out.  Nodes are coloured by the kinds of move in
+progress (none, resize, live, ... or several at once), with a legend.
+Self-loops (an audit that changes nothing, a step inside one class) are
+not drawn; each node's tooltip counts them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ ABSTRACTIONS = ("state", "phase", "move")
 _SHORT = {"resize": "resize", "migration": "cold-migrate", "live-migration": "live",
           "evacuation": "evacuate"}
 
-#: Fill colours for the ``move`` classes (pale, so that labels stay readable).
+#: Fill colours for the kinds of move in progress (pale, so labels stay readable).
 PALETTE = ("#ffffff", "#dbe9f6", "#fde2c4", "#d9f0d3", "#f6d6e6", "#e5dcf2", "#fff3b0",
            "#d4eeee", "#eeeeee", "#f2d7d5")
 
@@ -108,10 +109,17 @@ class SpaceSummary:
                 "nodes": self.nodes, "edges": self.edges, "classes_left_out": self.left_out}
 
 
-def _legend_for(moves: list[tuple[str, ...]], colour: dict) -> list[LegendEntry]:
+def moves_in_progress(spec: Spec, s: State) -> str:
+    """The colour class of a state: which kinds of move are in progress."""
+    kinds = sorted({_SHORT.get(m.migration_type, m.migration_type) for m in s.migrations
+                    if spec.in_progress_of(s, m.instance) == m})
+    return " + ".join(kinds) + " in progress" if kinds else "no move in progress"
+
+
+def _legend_for(moves: list[str], colour: dict) -> list[LegendEntry]:
     out = [LegendEntry("node", "initial state", double=True)]
     for mv in moves:
-        out.append(LegendEntry("node", "instances: " + " | ".join(mv), fill=colour[mv]))
+        out.append(LegendEntry("node", mv, fill=colour[mv]))
     return out
 
 
@@ -123,7 +131,7 @@ def space_drawing(cloud: Cloud, *, max_nodes: int = 40, max_states: int = 50_000
     states: list[State] = graph["states"]
     edges = graph["edges"]
     n = len(states)
-    move_of = [abstract(spec, s, "move") for s in states]
+    move_of = [moves_in_progress(spec, s) for s in states]
     moves = sorted(set(move_of), key=lambda m: (move_of.index(m)))
     colour = {mv: PALETTE[i % len(PALETTE)] for i, mv in enumerate(moves)}
     levels = [abstraction] if abstraction else list(ABSTRACTIONS)
