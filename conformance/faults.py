@@ -34,6 +34,21 @@ def _on_alarm(signum, frame):
     raise _Timeout()
 
 
+class alarm_handler:
+    """Install the SIGALRM handler once for a whole run (not once per call)."""
+
+    def __enter__(self):
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGALRM, _on_alarm)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+
+
 def guarded_call(fn: Callable[..., Any], arg: Any, *, what: str, timeout: float | None,
                  own_timeout: bool = False) -> Any:
     """``fn(arg)`` (or ``fn()`` when arg is ``...``), with faults as :class:`TrackerFault`."""
@@ -42,7 +57,8 @@ def guarded_call(fn: Callable[..., Any], arg: Any, *, what: str, timeout: float 
     old = None
     try:
         if use_alarm:
-            old = signal.signal(signal.SIGALRM, _on_alarm)
+            if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+                old = signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, timeout)
         return fn() if arg is ... else fn(arg)
     except _Timeout:
@@ -54,4 +70,5 @@ def guarded_call(fn: Callable[..., Any], arg: Any, *, what: str, timeout: float 
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
+            if old is not None:
+                signal.signal(signal.SIGALRM, old)
