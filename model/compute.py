@@ -79,8 +79,11 @@ class NovaCloud:
         if params is None:
             raise Rejected(f"unknown step {step.kind!r}")
         for p in params:
-            if getattr(step, p) is None:
+            v = getattr(step, p)
+            if v is None:
                 raise Rejected(f"missing parameter {p}")
+            if type(v) is not str:
+                raise Rejected(f"parameter {p} must be a name, not {v!r}")
         if step.host is not None and step.host not in self.rts:
             raise Rejected(f"unknown host {step.host}")
         if step.dest is not None and step.dest not in self.rts:

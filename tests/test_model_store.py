@@ -23,6 +23,8 @@ from movecheck.spec.vocab import Step
     Step("host_up", host="h1"),
     Step("nonsense"),
     Step("resize_claim", migration="m1", instance="i1", dest="h2"),  # flavor missing
+    Step("audit", host=["h1"]),  # not a name
+    Step("boot", instance="i1", host="h1", flavor=3),
 ])
 def test_bad_steps_are_rejected_with_a_reason(step):
     t = ReferenceTracker()

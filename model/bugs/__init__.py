@@ -52,6 +52,11 @@ class CatalogueEntry(NamedTuple):
     description: str
     fixed_by: tuple[str, ...] = ()
 
+    @property
+    def fix(self) -> str:
+        """The fixing commits as one string (``"dc0221d724, 4ee4f9f2ec"``)."""
+        return ", ".join(self.fixed_by)
+
 
 def _load() -> dict[str, CatalogueEntry]:
     out = {}
