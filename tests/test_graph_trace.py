@@ -100,3 +100,16 @@ def test_trace_files_highlight_the_path_and_the_diverging_edge(tmp_path):
     assert "THIS IS THE DIVERGING STEP" in steps[4]["lines"]
     assert 'id="row-4" class="diverging"' in html
     assert "http" not in html
+
+
+def test_a_bad_cloud_in_the_report_is_one_sentence_naming_it():
+    with pytest.raises(InputError, match="the report's cloud: "):
+        build_view(report(violation={"trace": TRACE}, cloud={"hosts": "nope"}), default_cloud())
+
+
+def test_divergence_right_after_reset_has_no_diverging_row(tmp_path):
+    rep = report(discrepancy={"trace": [], "step_index": -1, "message": "garbage after reset"})
+    paths, view = write_trace(rep, default_cloud(), tmp_path, ("svg",), "builtin")
+    assert view.diverging is None and view.rows == []
+    assert [p.name for p in paths] == ["trace-table.svg"]
+    assert "before the first step" in (tmp_path / "trace-table.svg").read_text(encoding="utf-8")

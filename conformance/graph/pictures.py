@@ -24,8 +24,10 @@ from .drawing import Drawing
 from .html import Section, page, table_html
 from .layout import layout
 from .output import FORMATS, ensure_out_dir, resolve_renderer, write_drawing
+from .png import to_png
 from .space import SpaceSummary, space_drawing
 from .statuses import all_status_drawings, status_drawing
+from .svg import to_svg
 from .tablepic import table_scene
 from .trace import TraceView, build_view
 
@@ -150,9 +152,6 @@ def write_trace(report: dict[str, Any], cloud: Cloud, out_dir: str | Path,
     tscene = table_scene(f"counterexample from {report.get('command', '?')}: per-host usage "
                          "after each step", view.header, view.table, over=view.over,
                          diverging=view.diverging, notes=notes)
-    from .png import to_png
-    from .svg import to_svg
-
     if "svg" in formats:
         p = out / "trace-table.svg"
         p.write_text(to_svg(tscene), encoding="utf-8")

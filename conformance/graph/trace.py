@@ -165,7 +165,10 @@ class TraceView:
 def build_view(report: dict[str, Any], cloud: Cloud) -> TraceView:
     found = find_trace(report)
     if "cloud" in report and isinstance(report["cloud"], dict):
-        cloud = Cloud.from_json(report["cloud"])
+        try:
+            cloud = Cloud.from_json(report["cloud"])
+        except InputError as e:
+            raise InputError(f"the report's cloud: {e}") from None
     spec = Spec(cloud)
     steps = parse_trace(found.trace)
     if not steps and (found.step_index is None or found.step_index >= 0):
