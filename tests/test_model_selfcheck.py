@@ -16,7 +16,7 @@ from movecheck.model import ReferenceTracker
 from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_cloud, default_host
 from movecheck.spec.concrete import Spec
 from movecheck.spec.steps import STEPS
-from movecheck.spec.vocab import Cloud, Step
+from movecheck.spec.vocab import Cloud, Flavor, Host, Inventory, Step
 
 BOGUS = [
     Step("boot", instance="nope", host="h1", flavor="small"),
@@ -40,6 +40,22 @@ def wide_cloud() -> Cloud:
         flavors=DEFAULT_FLAVORS,
         instances=("i1", "i2", "i3"),
         max_migrations=6,
+    )
+
+
+def odd_cloud() -> Cloud:
+    """Fractional allocation ratios, reserved amounts, a two-device flavor, a host
+    that starts down."""
+    def host(name, devices, up=True):
+        return Host(name, (("VCPU", Inventory(3, 0, 1.5)), ("MEMORY_MB", Inventory(2048, 256, 0.9)),
+                           ("DISK_GB", Inventory(50, 5, 1.0))),
+                    devices=tuple(f"{name}-dev{k}" for k in range(devices)), up=up)
+
+    return Cloud(
+        hosts=(host("a", 3), host("b", 2), host("c", 1, up=False)),
+        flavors=DEFAULT_FLAVORS + (Flavor("gpu2", vcpus=1, memory_mb=256, disk_gb=5, devices=2),),
+        instances=("x", "y", "z"),
+        max_migrations=5,
     )
 
 
@@ -93,6 +109,11 @@ def test_default_cloud_random_walk(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_wide_cloud_random_walk(seed):
     assert walk(wide_cloud(), 100 + seed, episodes=12, length=80) == 960
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_odd_cloud_random_walk(seed):
+    assert walk(odd_cloud(), 200 + seed, episodes=12, length=80) == 960
 
 
 def test_walks_accept_every_step_kind():
