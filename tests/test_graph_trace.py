@@ -32,6 +32,9 @@ def report(**fields):
     ({"counterexamples": {"bug1": {"trace": TRACE}}}, "counterexamples.bug1"),
     ({"invariants": [{"name": "capacity", "status": "counterexample",
                       "counterexample": {"trace": TRACE}}]}, "invariants[0].counterexample"),
+    ({"mutants": [{"name": "ok", "caught": False, "counterexample": None},
+                  {"name": "lp1707071", "caught": True, "counterexample": TRACE}]},
+     "mutants[1].counterexample"),
 ])
 def test_every_documented_report_shape_is_found(fields, where):
     found = find_trace(report(**fields))

@@ -9,8 +9,9 @@ step objects ``{"step": name, <params>, "picks": [devices]?}``, at one of
   -1 = right after reset),
 - ``report["divergence"]["trace"]`` with ``step_index`` (validate),
 - ``report["counterexample"]["trace"]``, ``report["counterexamples"]`` (a
-  list, or a mapping of name to object) or ``report["invariants"][k]
-  ["counterexample"]["trace"]`` (prove, mutants): the first one found.
+  list, or a mapping of name to object), ``report["invariants"][k]
+  ["counterexample"]["trace"]`` (prove) or ``report["mutants"][k]
+  ["counterexample"]`` (mutants; a bare list of steps): the first one found.
 
 Keys of a step object other than ``step``, its parameters and ``picks``
 (for instance conform's ``expected``) are ignored.  The cloud is the
@@ -50,9 +51,15 @@ def find_trace(report: dict[str, Any]) -> Found:
         candidates += [(f"counterexamples.{k}", v) for k, v in many.items()]
     elif isinstance(many, list):
         candidates += [(f"counterexamples[{k}]", v) for k, v in enumerate(many)]
-    for k, inv in enumerate(report.get("invariants") or []):
-        if isinstance(inv, dict):
-            candidates.append((f"invariants[{k}].counterexample", inv.get("counterexample")))
+    for key in ("invariants", "mutants"):
+        for k, entry in enumerate(report.get(key) or []):
+            if not isinstance(entry, dict):
+                continue
+            cx = entry.get("counterexample")
+            if isinstance(cx, list):  # a bare trace (mutants): keep the entry's message too
+                cx = {**{f: entry[f] for f in ("message", "invariants") if f in entry},
+                      "trace": cx}
+            candidates.append((f"{key}[{k}].counterexample", cx))
     for where, obj in candidates:
         if isinstance(obj, dict) and isinstance(obj.get("trace"), list):
             idx = obj.get("step_index")
@@ -61,7 +68,8 @@ def find_trace(report: dict[str, Any]) -> Found:
             return Found(obj["trace"], where, idx, obj)
     cmd = report.get("command", "?")
     raise InputError(f"the {cmd} report holds no counterexample trace (looked under "
-                     "violation, discrepancy, divergence, counterexample(s) and invariants)")
+                     "violation, discrepancy, divergence, counterexample(s), invariants and "
+                     "mutants)")
 
 
 def parse_trace(trace: list[Any]) -> list[tuple[Step, tuple[str, ...] | None]]:
