@@ -69,7 +69,7 @@ class NovaCloud:
                 self.rts[h].update_available_resource()
 
     def _start_compute(self, host: str) -> ResourceTracker:
-        return self.resource_tracker_class(self.cloud, host, self.store, self.flavors)
+        return self.resource_tracker_class(host, self.store, self.flavors)
 
     # ------------------------------------------------------------ dispatch
 

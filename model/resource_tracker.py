@@ -38,11 +38,16 @@ class ComputeResourcesUnavailable(Exception):
 
 
 class Flavors:
-    """The cloud's flavors as the tracker needs them: usage vectors and device counts."""
+    """What the trackers need from the cloud, computed once: flavor usage vectors and
+    device counts, per host the capacity limits and device names."""
 
     def __init__(self, cloud: Cloud):
         self.vector = {f.name: f.vector() for f in cloud.flavors}
         self.devices = {f.name: f.devices for f in cloud.flavors}
+        # Usage counters are ints, so the capacity test compares with the floor.
+        self.limits = {h.name: tuple(floor(h.capacity(rc)) for rc in RESOURCE_CLASSES)
+                       for h in cloud.hosts}
+        self.host_devices = {h.name: h.devices for h in cloud.hosts}
 
 
 class Claim:
@@ -86,17 +91,15 @@ class ResourceTracker:
     #: filter, nova-moves.md 4.1, as of Victoria).
     AUDIT_EXCLUDED_STATUSES: frozenset[str] = FINISHED_STATUSES
 
-    def __init__(self, cloud: Cloud, host: str, store: Store, flavors: Flavors):
-        h = cloud.host(host)
+    def __init__(self, host: str, store: Store, flavors: Flavors):
         self.host = host
         self.store = store
         self.flavors = flavors
         self.lock = threading.Lock()  # COMPUTE_RESOURCE_SEMAPHORE
-        # Usage counters are ints, so the capacity test compares with the floor.
-        self.limits = tuple(floor(h.capacity(rc)) for rc in RESOURCE_CLASSES)
-        self.device_names = h.devices
+        self.limits = flavors.limits[host]
+        self.device_names = flavors.host_devices[host]
         self.usage = [0] * len(RESOURCE_CLASSES)
-        self.pci: dict[str, str | None] = {d: None for d in h.devices}
+        self.pci: dict[str, str | None] = dict.fromkeys(self.device_names)
         self.tracked_instances: set[str] = set()
         self.tracked_migrations: dict[str, MigrationRecord] = {}
 
@@ -289,7 +292,7 @@ class ResourceTracker:
     def _update_available_resource(self, instances: list[InstanceRecord],
                                    migrations: list[MigrationRecord]) -> None:
         self.usage = self._reset_usage()
-        self.pci = {d: None for d in self.device_names}
+        self.pci = dict.fromkeys(self.device_names)
         self.tracked_instances = set()
         self.tracked_migrations = {}
         incoming = {m.instance_uuid: m for m in migrations if m.dest_compute == self.host}

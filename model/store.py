@@ -23,8 +23,6 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from movecheck.spec.errors import InputError
@@ -98,6 +96,7 @@ class Store:
         self.lock = threading.RLock()
         self._depth = 0
         self._x = conn.execute  # the hot path calls this a lot
+        self._transaction = _Transaction(self)
         done = ", ".join(f"'{s}'" for s in sorted(self.NOT_IN_PROGRESS))
         self._sql_in_progress = (
             f"SELECT {_MIGRATION_COLS} FROM migrations WHERE instance_uuid = ? "
@@ -147,27 +146,9 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One database transaction; nested uses join the outer one."""
-        with self.lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._x("BEGIN")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._depth = 0
-                self._x("ROLLBACK")
-                raise
-            self._depth = 0
-            self._x("COMMIT")
+    def transaction(self) -> _Transaction:
+        """One database transaction (a context manager); nested uses join the outer one."""
+        return self._transaction
 
     # ------------------------------------------------------------ instances
 
@@ -264,6 +245,37 @@ class Store:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+class _Transaction:
+    """The store's re-entrant transaction: the outermost use takes the store's lock
+    and runs BEGIN ... COMMIT (ROLLBACK if the body raises).  A class rather than
+    a generator-based context manager: every step enters it several times."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> None:
+        store = self.store
+        store.lock.acquire()
+        if store._depth == 0:
+            try:
+                store._x("BEGIN")
+            except BaseException:
+                store.lock.release()
+                raise
+        store._depth += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        store = self.store
+        try:
+            store._depth -= 1
+            if store._depth == 0:
+                store._x("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            store.lock.release()
 
 
 def _connect(path: str) -> sqlite3.Connection:
