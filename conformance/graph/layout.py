@@ -4,17 +4,23 @@ Used when Graphviz's ``dot`` is not installed (and always for the HTML page
 and the pictures in docs/, so that they do not depend on what is installed).
 It is the Sugiyama scheme that ``dot`` itself uses, kept small:
 
-1. break cycles by reversing the edges that point backwards in breadth-first
-   order, then rank nodes by longest path (networkx topological order);
+1. break cycles by reversing the edges that close a cycle in a depth-first
+   search from the sources, then rank nodes by longest path (networkx
+   topological order);
 2. give every edge a chain of virtual nodes, one per rank it crosses, on a
    grid with a label rank between any two node ranks; an edge's label sits
    beside its first virtual node, so labels take room in the ordering and
    cannot overlap nodes or each other;
-3. order each rank by barycentre sweeps, keeping the order with the fewest
-   crossings;
+3. order each rank by barycentre sweeps from a breadth-first seed order,
+   keeping the order with the fewest crossings (counted with a Fenwick tree);
 4. place x by isotonic regression (pool-adjacent-violators) towards the mean
    of each node's neighbours, which keeps the minimum gaps exactly;
-5. draw edges as vertical-tangent Bézier curves through their chains.
+5. draw edges straight down through each rank band and as vertical-tangent
+   Bézier curves between bands, where no node or label text lives.
+
+Edge ``weight`` works as in ``dot``: the layout keeps heavy edges straight
+(the status pictures give failure edges a low weight so the main path is a
+straight line).
 
 Self-loops are not drawn (callers list them in tooltips instead).
 """
@@ -110,7 +116,8 @@ def _back_edges(d: Drawing) -> set[int]:
 
 
 def _order_nodes(d: Drawing) -> dict[str, int]:
-    """Breadth-first order from the sources, in the drawing's node order."""
+    """Breadth-first order from the sources, in the drawing's node order: the
+    seed order of each rank before the barycentre sweeps."""
     succ: dict[str, list[str]] = {n.id: [] for n in d.nodes}
     indeg = {n.id: 0 for n in d.nodes}
     for e in d.edges:
