@@ -49,9 +49,8 @@ def episodes(cloud: Cloud, total: int, seed: int) -> list[list]:
             state = spec.next_state(state, step)
             steps.append(step)
             n += 1
-            if len(state.migrations) == cloud.max_migrations and all(
-                    i is None or i.vm_state == "deleted" for i in state.instances):
-                break
+            if all(i is not None and i.vm_state == "deleted" for i in state.instances):
+                break  # only host steps are left: start a fresh cloud
         out.append(steps)
     return out
 
@@ -73,6 +72,15 @@ def run(cloud: Cloud, eps: list[list], db_path: str | None, observe: bool) -> di
     tracker.close()
     return {"steps": n, "seconds": round(elapsed, 3), "steps_per_second": round(n / elapsed),
             "rejected": rejected}
+
+
+def mix(eps: list[list]) -> dict[str, int]:
+    """How many steps of each kind the sequence has."""
+    out: dict[str, int] = {}
+    for steps in eps:
+        for s in steps:
+            out[s.kind] = out.get(s.kind, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def main() -> None:
@@ -97,7 +105,7 @@ def main() -> None:
         "cloud": {"hosts": len(cloud.hosts), "instances": len(cloud.instances),
                   "max_migrations": cloud.max_migrations},
         "sequence": {"steps": args.steps, "episodes": len(eps), "seed": args.seed,
-                     "generation_seconds": round(gen, 2)},
+                     "generation_seconds": round(gen, 2), "step_kinds": mix(eps)},
         "target_memory_steps_per_second": 20000,
         **results,
     }, indent=2))
