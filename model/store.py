@@ -143,6 +143,13 @@ class Store:
         (text,) = store._x("SELECT value FROM movecheck_meta WHERE key = 'cloud'").fetchone()
         return store, Cloud.from_json(json.loads(text))
 
+    @staticmethod
+    def check_file(path: str | os.PathLike) -> None:
+        """Raise InputError unless ``path`` is a movecheck model database (read only)."""
+        conn = _connect(str(path))
+        _check_ours(conn, str(path))
+        conn.close()
+
     def close(self) -> None:
         self.conn.close()
 

@@ -12,6 +12,8 @@ never raised.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step
@@ -81,3 +83,23 @@ class ReferenceTracker:
 def reference_factory() -> ReferenceTracker:
     """The built-in ``reference`` tracker (records in memory)."""
     return ReferenceTracker()
+
+
+def reference_file_factory(db_path: str | os.PathLike) -> Callable[[], ReferenceTracker]:
+    """A factory for the reference tracker with its records in ``db_path``.
+
+    The file is checked now, before any run: if it exists it must be a movecheck
+    model database, else :class:`InputError` (one sentence) and the file is left
+    untouched.  Each ``reset`` then empties and reuses it.
+    """
+    check_database(db_path)
+    return lambda: ReferenceTracker(db_path)
+
+
+def check_database(db_path: str | os.PathLike) -> None:
+    """Raise InputError unless ``db_path`` is absent, empty or a movecheck model database."""
+    path = Path(db_path)
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a database file")
+    if path.is_file() and path.stat().st_size > 0:
+        Store.check_file(path)

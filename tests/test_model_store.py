@@ -93,3 +93,22 @@ def test_store_refuses_foreign_marker(tmp_path):
     conn.close()
     with pytest.raises(InputError, match="schema something-else-9"):
         Store.open_existing(path)
+
+
+def test_file_factory_checks_the_file_before_any_run(tmp_path):
+    from movecheck.model.tracker import reference_file_factory
+
+    bad = tmp_path / "notes.db"
+    bad.write_text("shopping list\n" * 100)
+    with pytest.raises(InputError, match="not a movecheck model database"):
+        reference_file_factory(bad)
+    assert bad.read_text() == "shopping list\n" * 100
+    with pytest.raises(InputError, match="is a directory"):
+        reference_file_factory(tmp_path)
+    good = tmp_path / "run.db"
+    factory = reference_file_factory(good)  # absent: fine, created on reset
+    t = factory()
+    t.reset(default_cloud())
+    assert t.apply(Step("boot", instance="i1", host="h1", flavor="small")).accepted
+    t.close()
+    reference_file_factory(good)  # now a movecheck model database: still fine
