@@ -310,3 +310,12 @@ def test_unusable_database_url_is_one_sentence():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.startswith("InputError: cannot open the Placement database 'nosuchdialect://x'")
     assert out.stdout.count("\n") == 1
+
+
+def test_malformed_steps_are_rejected_not_crashed(tracker):
+    tracker.reset(plain_cloud())
+    for step in (Step("no_such_step"), Step("boot", instance="i1"),
+                 Step("boot", instance="i1", host="nowhere", flavor="small"),
+                 Step("confirm", migration="m9"), Step("audit", host="nowhere")):
+        got = tracker.apply(step)
+        assert not got.accepted and got.reason, step

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import (
     EVACUATION,
     LIVE_MIGRATION,
@@ -172,6 +173,12 @@ class PlacementTracker:
                 self.device_name[drp] = d
 
     def apply(self, step: Step) -> Outcome:
+        sd = STEPS.get(step.kind)
+        if sd is None:
+            return Outcome.reject(f"unknown step {step.kind!r}")
+        missing = [p for p in sd.params if getattr(step, p, None) is None]
+        if missing:
+            return Outcome.reject(f"step {step.kind} needs {', '.join(missing)}")
         handler = getattr(self, "_step_" + step.kind, None)
         try:
             if handler is not None:
