@@ -113,6 +113,9 @@ class Store:
         the file is left as it was.
         """
         path = str(path)
+        if path != ":memory:" and not Path(path).parent.is_dir():
+            raise InputError(f"cannot create database {path}: the directory "
+                             f"{Path(path).parent} does not exist")
         conn = _connect(path)
         if path != ":memory:" and _tables(conn, path):
             _check_ours(conn, path)

@@ -58,6 +58,8 @@ class ReferenceTracker:
 
     def observe(self) -> Observation:
         nova = self.nova
+        if nova is None:
+            raise InputError("reset(cloud) must be called before observe()")
         store = nova.store
         usage: dict[str, dict[str, int]] = {}
         devices: dict[str, dict[str, str | None]] = {}

@@ -112,3 +112,17 @@ def test_file_factory_checks_the_file_before_any_run(tmp_path):
     assert t.apply(Step("boot", instance="i1", host="h1", flavor="small")).accepted
     t.close()
     reference_file_factory(good)  # now a movecheck model database: still fine
+
+
+def test_database_in_a_missing_directory_is_one_sentence(tmp_path):
+    with pytest.raises(InputError, match="does not exist") as e:
+        ReferenceTracker(tmp_path / "nope" / "run.db").reset(default_cloud())
+    assert "\n" not in str(e.value)
+
+
+def test_apply_or_observe_before_reset_is_an_input_error():
+    t = ReferenceTracker()
+    with pytest.raises(InputError, match="reset"):
+        t.apply(Step("audit", host="h1"))
+    with pytest.raises(InputError, match="reset"):
+        t.observe()
