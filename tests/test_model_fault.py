@@ -86,3 +86,45 @@ def test_kill_between_steps_and_restart(tmp_path, sequence, cut):
         state = spec.next_state(state, step, out.devices)
         assert restarted.observe() == spec.observe(state), step
     restarted.close()
+
+
+CHILD_DIES_MID_STEP = r"""
+import json, os, signal, sys
+from movecheck.model import ReferenceTracker
+from movecheck.spec.cloudfile import default_cloud
+from movecheck.spec.vocab import Step
+t = ReferenceTracker(sys.argv[1])
+t.reset(default_cloud())
+steps = [Step.from_json(d) for d in json.loads(sys.argv[2])]
+for step in steps[:-1]:
+    assert t.apply(step).accepted
+print(json.dumps(t.observe().to_json()), flush=True)
+sys.stdin.readline()
+store = t.store
+def die(*a, **kw):  # the migration row is written; the process dies before the rest
+    os.kill(os.getpid(), signal.SIGKILL)
+store.save_instance = die
+t.apply(steps[-1])
+"""
+
+
+def test_kill_inside_a_step_loses_the_whole_step(tmp_path):
+    """A step is one transaction: killed half-way, none of it is in the database."""
+    db = tmp_path / "model.db"
+    steps = RESIZE[:3]  # the last one, resize_claim, writes a migration then the instance
+    child = subprocess.Popen([sys.executable, "-c", CHILD_DIES_MID_STEP, str(db), json.dumps(steps)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    seen = json.loads(child.stdout.readline())
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.wait(timeout=30) == -signal.SIGKILL
+    child.stdin.close()
+    child.stdout.close()
+    restarted = ReferenceTracker(db)
+    restarted.reopen()
+    assert restarted.observe().to_json() == seen
+    assert seen["migrations"] == {}
+    out = restarted.apply(Step.from_json(steps[-1]))  # and the step can simply be retried
+    assert out.accepted
+    assert restarted.observe().migrations == {"m1": "pre-migrating"}
+    restarted.close()
