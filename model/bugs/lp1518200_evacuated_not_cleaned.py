@@ -1,6 +1,6 @@
 """Bug 1518200: a restarted source never cleans up an evacuation that is done.
 
-Fixed by a79ac83bae (Mitaka 13.0.0): ``_destroy_evacuated_instances`` looked
+Fixed by a79ac83bae: ``_destroy_evacuated_instances`` looked
 only for ``accepted`` evacuations, but by then the status had moved on to
 ``done``, so the source kept holding the evacuated instance forever.
 

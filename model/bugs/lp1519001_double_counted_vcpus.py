@@ -1,6 +1,6 @@
 """Bug 1519001: the audit counts vCPUs twice.
 
-Fixed by 69eca4c60d (Mitaka 13.0.0): ``_update_usage_from_instances`` did not
+Fixed by 69eca4c60d: ``_update_usage_from_instances`` did not
 reset ``vcpus_used`` before adding the instances (the virt driver's view was
 already in it), so every audit added the vCPUs on top of what was counted.
 

@@ -1,6 +1,6 @@
 """Bug 1549984: a rejected claim keeps the PCI devices it tested.
 
-Fixed by 66e79e1bbc (Mitaka 13.0.0): ``Claim._test_pci`` really claimed the
+Fixed by 66e79e1bbc: ``Claim._test_pci`` really claimed the
 devices, and when the rest of the claim test then failed nothing gave them
 back, so devices stayed held for instances that were not on the host.
 

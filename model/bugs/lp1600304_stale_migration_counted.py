@@ -1,6 +1,6 @@
 """Bug 1600304: the audit counts a migration the instance is not doing.
 
-Fixed by 0bf9c91bb7 (Newton 14.0.0): ``_update_usage_from_migrations`` counted
+Fixed by 0bf9c91bb7: ``_update_usage_from_migrations`` counted
 every unfinished migration record of an instance, even one its
 MigrationContext did not name (a stale record, or an evacuation that has not
 claimed yet), so the instance was counted twice.

@@ -1,6 +1,6 @@
 """Bug 1607219: a reverted resize keeps the new PCI devices on the destination.
 
-Fixed by 3ca3a2d8ce (Newton 14.0.0): the revert dropped the new flavor's
+Fixed by 3ca3a2d8ce: the revert dropped the new flavor's
 usage on the destination but not the devices claimed for it.
 
 The change: ``ResourceTracker.drop_move_claim_at_dest`` frees no devices on revert.

@@ -1,6 +1,6 @@
 """Bug 1641750: a confirmed resize keeps the old PCI devices on the source.
 
-Fixed by 3a4909ae7e (Ocata 15.0.0): confirm dropped the old flavor on the
+Fixed by 3a4909ae7e: confirm dropped the old flavor on the
 source but its devices stayed held until the next audit.
 
 The change: ``ResourceTracker.drop_move_claim_at_source`` frees no devices.

@@ -1,6 +1,6 @@
 """Bugs 1647370 and 1818914: confirm frees the source only if an audit has run since the move.
 
-Fixed by 25bc5a6639 (Ocata 15.0.0) and ad9f37350a (Stein 19.0.0):
+Fixed by 25bc5a6639 and ad9f37350a:
 ``drop_move_claim`` acted only on a migration in ``tracked_migrations``, which
 the source fills only in its audit, so a confirm before the source's next
 audit left the old flavor (and devices) counted there.

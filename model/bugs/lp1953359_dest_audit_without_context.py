@@ -1,6 +1,6 @@
 """Bugs 1953359 and 1952915: the destination's audit ignores the MigrationContext before finish_resize.
 
-Fixed by 32c1044d86 (Yoga 25.0.0): between ``resize_instance`` (host := dest)
+Fixed by 32c1044d86: between ``resize_instance`` (host := dest)
 and ``finish_resize`` (flavor := new) the destination's audit counted the
 instance with its old flavor and topology instead of applying the
 MigrationContext, so the destination under-counted the resize.
