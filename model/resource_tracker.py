@@ -173,11 +173,14 @@ class ResourceTracker:
 
     def abort_instance_claim(self, instance: InstanceRecord, flavor: str,
                              devices: tuple[str, ...]) -> None:
-        """``abort_instance_claim``: give back a failed build's claim (bug 1545675)."""
+        """``abort_instance_claim``: give back a failed build's claim; the build never
+        happened, so the record goes too (Nova unsets ``instance.host``: c7a6673fd5,
+        bug 1545675)."""
         with self.store.transaction(), self.lock:
             self._add_usage(flavor, -1)
             self._free_pci(devices)
             self.tracked_instances.discard(instance.uuid)
+            self.store.delete_instance(instance.uuid)
             self._update(bool(devices))
 
     def update_usage(self, instance: InstanceRecord) -> None:

@@ -169,6 +169,10 @@ class Store:
     def create_instance(self, r: InstanceRecord) -> None:
         self._x("INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _instance_row(r))
 
+    def delete_instance(self, uuid: str) -> None:
+        """Remove an instance that was never built (an aborted build claim)."""
+        self._x("DELETE FROM instances WHERE uuid = ?", (uuid,))
+
     def save_instance(self, r: InstanceRecord) -> None:
         row = _instance_row(r)
         self._x("UPDATE instances SET vm_state = ?, host = ?, flavor = ?, old_flavor = ?, "

@@ -274,6 +274,13 @@ def test_instance_claim_aborts_on_failure(rt):
             raise RuntimeError("spawn failed")
     assert h1.usage == [0, 0, 0] and h1.pci == {"pci0": None}
     assert rt.observe().instances == {}
+    # Aborted without a rollback around it: the claim and the record both go.
+    claim = h1.instance_claim(InstanceRecord("i1", "active", "h1", "large"))
+    assert rt.observe().instances == {"i1": "h1"}
+    claim.abort()
+    assert h1.usage == [0, 0, 0] and h1.pci == {"pci0": None}
+    assert rt.observe().instances == {}
+    assert rt.apply(Step("boot", instance="i1", host="h2", flavor="small")).accepted
 
 
 def test_claim_test_rejects_over_capacity(rt):
