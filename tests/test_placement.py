@@ -319,3 +319,26 @@ def test_malformed_steps_are_rejected_not_crashed(tracker):
                  Step("confirm", migration="m9"), Step("audit", host="nowhere")):
         got = tracker.apply(step)
         assert not got.accepted and got.reason, step
+
+
+def test_file_database_is_fresh_after_each_reset(tmp_path):
+    """A database URL other than in-memory keeps its rows, so reset drops the tables
+    first (in a fresh process: Placement's database is configured once per process)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'placement.db'}"
+    code = (
+        "from movecheck.conformance.adapters.placement import placement_factory\n"
+        "from movecheck.spec import default_cloud\n"
+        "from movecheck.spec.vocab import Step\n"
+        f"t = placement_factory({url!r})\n"
+        "t.reset(default_cloud())\n"
+        "assert t.apply(Step('boot', instance='i1', host='h1', flavor='large')).accepted\n"
+        "t.reset(default_cloud())\n"
+        "print(t.observe().usage['h1'], t.apply(Step('boot', instance='i1', host='h1',"
+        " flavor='large')).accepted)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "{'VCPU': 0, 'MEMORY_MB': 0, 'DISK_GB': 0} True", out.stderr[-2000:]
+    assert (tmp_path / "placement.db").stat().st_size > 0
