@@ -29,7 +29,7 @@ from math import floor
 
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, MigrationContext
 
-from .records import FINISHED_STATUSES, InstanceRecord, MigrationRecord
+from .records import FAILED_STATUS, FINISHED_STATUSES, InstanceRecord, MigrationRecord
 from .store import Store
 
 
@@ -78,10 +78,16 @@ class MoveClaim(Claim):
         self.migration = migration
 
     def abort(self) -> None:
-        self.rt.drop_move_claim(self.instance.uuid, self.flavor, self.devices, self.migration.uuid)
-        self.instance.migration_context = None
+        """Drop the claim and the MigrationContext; the migration goes to ``error``
+        (``failed`` for a live migration), as ``errors_out_migration`` does."""
+        inst, m = self.instance, self.migration
+        self.rt.drop_move_claim(inst.uuid, self.flavor, self.devices, m.uuid)
+        inst.migration_context = None
+        inst.old_flavor = inst.new_flavor = None
+        m.status = FAILED_STATUS[m.migration_type]
         with self.rt.store.transaction():
-            self.rt.store.save_instance(self.instance)
+            self.rt.store.save_instance(inst)
+            self.rt.store.save_migration_status(m)
 
 
 class ResourceTracker:

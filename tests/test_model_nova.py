@@ -265,6 +265,25 @@ def test_move_claim_aborts_on_failure(rt):
     assert rt.observe().usage == {"h1": SMALL, "h2": ZERO}
 
 
+def test_move_claim_abort_is_the_spec_failure(rt, spec):
+    """Aborted without a rollback around it, a move claim leaves what ``fail`` leaves."""
+    run(rt, S("boot", instance="i1", host="h1", flavor="small"))
+    inst = rt.store.instance("i1")
+    inst.old_flavor, inst.new_flavor = "small", "large"
+    m = MigrationRecord("m1", "i1", "resize", "h1", "h2", "small", "large", "pre-migrating")
+    claim = rt.nova.rts["h2"].resize_claim(inst, m)
+    assert rt.observe().usage["h2"] == LARGE
+    claim.abort()
+    state = spec.initial()
+    for step in (S("boot", instance="i1", host="h1", flavor="small"),
+                 S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+                 S("fail", migration="m1")):
+        state = spec.next_state(state, step)
+    assert rt.observe() == spec.observe(state)
+    assert rt.observe().migrations == {"m1": "error"}
+    assert rt.store.instance("i1").migration_context is None
+
+
 def test_instance_claim_aborts_on_failure(rt):
     h1 = rt.nova.rts["h1"]
     from movecheck.model.records import InstanceRecord
