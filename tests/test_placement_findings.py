@@ -157,3 +157,18 @@ def test_default_cloud_reaches_no_finding(tracker):
                              label="placement")
     assert result.discrepancy is None, result.discrepancy
     assert result.steps > 100
+
+
+def test_request_sequence_of_finding_1_is_readable(tracker):
+    """The request log a report can show: names instead of uuids, Placement's 409 detail."""
+    tracker.reset(ratio_cloud())
+    tracker.apply(Step("boot", instance="i1", host="h1", flavor="big"))
+    tracker.apply(Step("resize_claim", migration="m1", instance="i1", dest="h1", flavor="mid"))
+    writes = tracker.requests(include_reads=False)
+    assert [w.split(" ")[0] + " " + w.split(" ")[1] for w in writes] == [
+        "PUT /allocations/{i1}", "POST /allocations", "PUT /allocations/{i1}", "POST /allocations"]
+    assert writes[2].endswith("placement.undefined_code: Unable to allocate inventory: Unable to "
+                              "create allocation for 'VCPU' on resource provider 'h1'. The "
+                              "requested amount would exceed the capacity.")
+    assert '"VCPU": 30' in writes[2] and "-> 409" in writes[2]
+    assert all("-> 204" in w for w in (writes[0], writes[1], writes[3]))

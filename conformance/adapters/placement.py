@@ -27,6 +27,7 @@ answer to the allocation write (409 on capacity), never by a re-computation.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +172,7 @@ class PlacementTracker:
                 self._inventory(drp, {DEVICE_CLASS: {"total": 1}})
                 self.device_rp[h.name][d] = drp
                 self.device_name[drp] = d
+        self._first_step_request = len(self.service.log)  # requests() starts after set-up
 
     def apply(self, step: Step) -> Outcome:
         sd = STEPS.get(step.kind)
@@ -223,6 +225,42 @@ class PlacementTracker:
             if allocs:
                 out[label] = {names.get(rp, rp): res for rp, res in allocs.items()}
         return out
+
+    def requests(self, include_reads: bool = True) -> list[str]:
+        """The REST requests the steps sent since the last reset (set-up left out), one line
+        each, with names for uuids.
+
+        For a discrepancy report: the request sequence that led Placement to its answer.
+        """
+        names = {rp: h for h, rp in self.root.items()}
+        for h, devs in self.device_rp.items():
+            names.update({drp: f"{h}_{d}" for d, drp in devs.items()})
+        for iid in self.cloud.instances if self.cloud else ():
+            names[self._inst_uuid(iid)] = "{" + iid + "}"
+        for mid in self.cloud.migration_ids() if self.cloud else ():
+            names[self._mig_uuid(mid)] = "{" + mid + "}"
+
+        def named(text: str) -> str:
+            for u, n in names.items():
+                text = text.replace(u, n)
+            return text
+
+        lines = []
+        for method, path, body, status, reply in self.service.log[self._first_step_request:]:
+            if method == "GET" and not include_reads:
+                continue
+            line = f"{method} {named(path)}"
+            if body is not None:
+                line += " " + named(json.dumps(body, sort_keys=True))
+            line += f" -> {status}"
+            if status >= 400 and isinstance(reply, dict) and reply.get("errors"):
+                err = reply["errors"][0]
+                detail = " ".join(str(err.get("detail", "")).split())
+                detail = detail.replace("There was a conflict when trying to complete your "
+                                        "request. ", "")
+                line += f" {err.get('code', '')}: {named(detail)}"
+            lines.append(line)
+        return lines
 
     # ------------------------------------------------------------------ set-up helpers
 

@@ -97,6 +97,8 @@ class PlacementService:
         self.seconds = 0.0
         self._unpatch = None  # undoes the previous reset's patch_engine
         self._engine = None
+        #: Every request since the last reset: (method, path, body, status, reply).
+        self.log: list[tuple[str, str, Any, int, Any]] = []
 
     @classmethod
     def get(cls, db_url: str | None = None) -> PlacementService:
@@ -135,6 +137,7 @@ class PlacementService:
         self._trait_obj._TRAITS_SYNCED = False
         self._rc_obj._RESOURCE_CLASSES_SYNCED = False
         self._deploy.update_database(self.conf)
+        self.log = []
 
     def call(self, method: str, path: str, body: Any = None,
              microversion: str = "1.28") -> tuple[int, Any]:
@@ -150,7 +153,9 @@ class PlacementService:
         resp = req.get_response(self.app)
         self.seconds += time.perf_counter() - t0
         self.calls += 1
-        return resp.status_int, (resp.json if resp.body else None)
+        data = resp.json if resp.body else None
+        self.log.append((method, path, body, resp.status_int, data))
+        return resp.status_int, data
 
     def expect(self, status: int, method: str, path: str, body: Any = None,
                microversion: str = "1.28") -> Any:
