@@ -223,8 +223,11 @@ class Spec:
         if sd is None:
             return f"unknown step {step.kind!r}"
         for p in sd.params:
-            if getattr(step, p) is None:
+            value = getattr(step, p)
+            if value is None:
                 return f"missing parameter {p}"
+            if not isinstance(value, str):
+                return f"parameter {p} must be a name, not {value!r}"
         if step.host is not None and step.host not in self.host_index:
             return f"unknown host {step.host}"
         if step.dest is not None and step.dest not in self.host_index:

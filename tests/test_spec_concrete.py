@@ -187,3 +187,12 @@ def test_picks_are_validated_and_enumerated(spec):
     assert spec3.observe(s).devices["h1"] == {"a": None, "b": "i1", "c": None}
     with pytest.raises(ValueError):
         spec3.next_state(s, boot)
+
+
+def test_malformed_parameters_are_rejected_not_raised(spec):
+    from movecheck.spec.vocab import Step
+
+    assert spec.why_rejected(spec.initial(), Step("audit", host=["h1"])) == \
+        "parameter host must be a name, not ['h1']"
+    assert spec.why_rejected(spec.initial(), Step("audit")) == "missing parameter host"
+    assert spec.why_rejected(spec.initial(), Step("teleport")) == "unknown step 'teleport'"
