@@ -157,7 +157,8 @@ def well_typed(S: SymbolicSpec, s: SymState):
                   OR(EQ(sl.oldf, NONE), rng(sl.oldf, F)), OR(EQ(sl.newf, NONE), rng(sl.newf, F)),
                   canonical_slot(P, sl),
                   IMP(NOT(S.alive(sl)), AND(EQ(sl.oldf, NONE), EQ(sl.newf, NONE))),
-                  IMP(sl.mx, AND(rng(sl.msrc, P.H), rng(sl.mdst, P.H), rng(sl.mold, F),
+                  IMP(sl.mx, AND(rng(sl.mtype, len(TY)), rng(sl.mst, len(ST)),
+                                 rng(sl.msrc, P.H), rng(sl.mdst, P.H), rng(sl.mold, F),
                                  rng(sl.mnew, F), pair_in(sl.mtype, sl.mst, STATUS_OF_TYPE))),
                   IMP(sl.mx, NOT(EQ(sl.vm, VM_NONE))),
                   IMP(sl.mc, sl.mx)]
@@ -260,7 +261,7 @@ def evacuation_source_hold(S, s, a, t):
         by_host_up = AND(a.kind == "host_up", EQ(a.host, x.msrc)) if a.kind == "host_up" else False
         conds.append(IMP(completed, by_host_up))
         freed.append((AND(completed, EQ(x.mst, ST["done"])), x.msrc, x.mold))
-        if a.kind not in ("delete", "fail"):
+        if a.kind not in ("delete", "fail", "host_up"):
             for h in range(P.H):
                 conds.append(IMP(AND(live, NOT(completed), EQ(x.msrc, h), NOT(t.up[h])),
                                  AND(*[t.usage[h][r] == s.usage[h][r] for r in range(RC)])))

@@ -174,7 +174,28 @@ def IN(x, codes) -> Any:
 
 
 def pair_in(t, s, pairs) -> Any:
-    return OR(*[AND(EQ(t, a), EQ(s, b)) for a, b in pairs])
+    """(type, status) in ``pairs``: one combined code against a list of constants."""
+    if is_py(t) and is_py(s):
+        return (t, s) in pairs
+    code = t * len(STATUSES) + s
+    return IN(code, sorted({a * len(STATUSES) + b for a, b in pairs}))
+
+
+def cached(method):
+    """Memoise a term built from one slot (slots are rebuilt, never mutated, by steps):
+    the same derived term is then one shared Z3 node, built once."""
+    name = method.__name__
+
+    def wrapper(self, sl):
+        c = sl.__dict__.setdefault("_terms", {})
+        key = (name, id(self))
+        if key not in c:
+            c[key] = method(self, sl)
+        return c[key]
+
+    wrapper.__name__ = name
+    wrapper.__doc__ = method.__doc__
+    return wrapper
 
 
 def to_bool(x) -> bool:
@@ -458,6 +479,10 @@ class Transition:
     picks_ok: Any
     post: SymState
     picks: list
+    #: per slot index: the usage changes the step attributes to that slot,
+    #: [(condition, host, flavor, sign)]; None when the step writes usage
+    #: without attributing it (audit).
+    slot_deltas: dict | None = None
 
 
 class SymbolicSpec:
@@ -474,15 +499,19 @@ class SymbolicSpec:
 
     # ------------------------------------------------------------ derived terms
 
+    @cached
     def alive(self, sl: Slot):
         return OR(EQ(sl.vm, VM_ACT), EQ(sl.vm, VM_RSZ))
 
+    @cached
     def in_progress(self, sl: Slot):
         return AND(sl.mx, pair_in(sl.mtype, sl.mst, NONTERMINAL))
 
+    @cached
     def landed(self, sl: Slot):
         return pair_in(sl.mtype, sl.mst, LANDED_PAIRS)
 
+    @cached
     def claimed(self, sl: Slot):
         return pair_in(sl.mtype, sl.mst, CLAIMED_PAIRS)
 
@@ -492,11 +521,13 @@ class SymbolicSpec:
     def is_status(self, sl: Slot, *statuses: str):
         return IN(sl.mst, [ST[s] for s in statuses])
 
+    @cached
     def charged_flavor(self, sl: Slot):
         """Spec.charged_flavor: the new flavor while post-migrating with a context."""
         applied = AND(sl.mc, NE(sl.newf, NONE), sl.mx, EQ(sl.mst, ST["post-migrating"]))
         return ite(applied, sl.newf, sl.flavor)
 
+    @cached
     def mig_hold(self, sl: Slot):
         """(condition, host, flavor) of the migration's own hold (Spec.migration_hold)."""
         ip = self.in_progress(sl)
@@ -504,21 +535,25 @@ class SymbolicSpec:
         return (AND(ip, OR(landed, claimed)), ite(landed, sl.msrc, sl.mdst),
                 ite(landed, sl.mold, sl.mnew))
 
+    @cached
+    def slot_charge(self, sl: Slot) -> list[list]:
+        """What one slot (instance + its migration) charges each host, per resource class."""
+        P = self.P
+        cf = self.charged_flavor(sl)
+        hc, hh, hf = self.mig_hold(sl)
+        al = self.alive(sl)
+        out = []
+        for h in range(P.H):
+            on = AND(al, EQ(sl.host, h))
+            mon = AND(hc, EQ(hh, h))
+            out.append([SUM([ite(on, P.fvec(cf, r), 0), ite(mon, P.fvec(hf, r), 0)])
+                        for r in range(RC)])
+        return out
+
     def holds(self, s: SymState) -> list[list]:
         """The reconciliation equation (Spec.holds), per host and resource class."""
-        P = self.P
-        out = [[[] for _ in range(RC)] for _ in range(P.H)]
-        for sl in s.slots:
-            cf = self.charged_flavor(sl)
-            hc, hh, hf = self.mig_hold(sl)
-            al = self.alive(sl)
-            for h in range(P.H):
-                on = AND(al, EQ(sl.host, h))
-                mon = AND(hc, EQ(hh, h))
-                for r in range(RC):
-                    out[h][r].append(ite(on, P.fvec(cf, r), 0))
-                    out[h][r].append(ite(mon, P.fvec(hf, r), 0))
-        return [[SUM(x) for x in row] for row in out]
+        charges = [self.slot_charge(sl) for sl in s.slots]
+        return [[SUM([c[h][r] for c in charges]) for r in range(RC)] for h in range(self.P.H)]
 
     def inst_holds(self, sl: Slot, g: int):
         return AND(self.alive(sl), sl.dev[g])
@@ -528,7 +563,11 @@ class SymbolicSpec:
         return AND(hc, sl.mc, ite(self.landed(sl), sl.mco[g], sl.mcn[g]))
 
     def held(self, s: SymState, g: int):
-        return OR(*[OR(self.inst_holds(sl, g), self.mig_holds_dev(sl, g)) for sl in s.slots])
+        c = s.__dict__.setdefault("_held", {})
+        if (g, id(self)) not in c:
+            c[g, id(self)] = OR(*[OR(self.inst_holds(sl, g), self.mig_holds_dev(sl, g))
+                                  for sl in s.slots])
+        return c[g, id(self)]
 
     def free_count(self, s: SymState, host):
         return SUM([ite(AND(EQ(host, hg), NOT(self.held(s, g))), 1, 0)
@@ -570,12 +609,13 @@ class SymbolicSpec:
                 for i, sl in enumerate(s.slots)]
 
     def _compose(self, s: SymState, acts: list, per_slot, up=None, usage=None,
-                 nmig=None) -> tuple[Any, SymState, Any]:
+                 nmig=None) -> tuple[Any, SymState, Any, dict]:
         """Run ``per_slot(i, slot) -> (guard, new slot, [(host, flavor, sign)], picks_ok)``
         for every slot that may act and merge: guard = some acting slot's guard."""
         P = self.P
         guards, picks_all, slots = [], [], []
         deltas: list = []
+        by_slot: dict[int, list] = {}
         for i, (sl, act) in enumerate(zip(s.slots, acts, strict=True)):
             if act is False:
                 slots.append(sl)
@@ -584,7 +624,8 @@ class SymbolicSpec:
             guards.append(AND(act, g))
             picks_all.append(IMP(act, pk))
             slots.append(merge_slot(act, new, sl))
-            deltas += [(AND(act, c), h, f, sign) for c, h, f, sign in dl]
+            by_slot[i] = [(AND(act, c), h, f, sign) for c, h, f, sign in dl]
+            deltas += by_slot[i]
         base = usage if usage is not None else s.usage
         new_usage = []
         for h in range(P.H):
@@ -596,11 +637,11 @@ class SymbolicSpec:
             new_usage.append(row)
         post = SymState(up=up if up is not None else s.up, usage=new_usage, slots=slots,
                         nmig=nmig if nmig is not None else s.nmig)
-        return OR(*guards), post, AND(*picks_all)
+        return OR(*guards), post, AND(*picks_all), by_slot
 
     def _trans(self, s, acts, per_slot, picks, **kw) -> Transition:
-        g, post, pk = self._compose(s, acts, per_slot, **kw)
-        return Transition(g, pk, post, picks)
+        g, post, pk, by_slot = self._compose(s, acts, per_slot, **kw)
+        return Transition(g, pk, post, picks, by_slot)
 
     # ---- boot / delete
 
@@ -786,7 +827,7 @@ class SymbolicSpec:
 
     def step_host_down(self, s, a, picks):
         return Transition(self.up(s, a.host), True,
-                          replace(s, up=self._set_up(s, a.host, False)), picks)
+                          replace(s, up=self._set_up(s, a.host, False)), picks, {})
 
     def step_host_up(self, s, a, picks):
         """init_host: done evacuations from the host complete, unfinished ones fail."""
@@ -803,8 +844,8 @@ class SymbolicSpec:
 
         acts = [AND(sl.mx, EQ(sl.mtype, TY[EVACUATION]), EQ(sl.msrc, a.host), self.in_progress(sl))
                 for sl in s.slots]
-        _, post, _ = self._compose(s, acts, eff, up=up2)
-        return Transition(NOT(self.up(s, a.host)), True, post, picks)
+        _, post, _, by_slot = self._compose(s, acts, eff, up=up2)
+        return Transition(NOT(self.up(s, a.host)), True, post, picks, by_slot)
 
     def step_audit(self, s, a, picks):
         rec = self.holds(s)
@@ -840,7 +881,8 @@ def canonical_slot(P: Params, sl: Slot):
     """Fields that do not apply hold fixed values, as :func:`encode_state` writes them
     (so that the transition relation is deterministic up to device picks)."""
     return AND(
-        IMP(EQ(sl.vm, VM_NONE), AND(EQ(sl.host, 0), EQ(sl.flavor, 0), NOT(OR(*sl.dev)))),
+        IMP(EQ(sl.vm, VM_NONE), AND(EQ(sl.host, 0), EQ(sl.flavor, 0), EQ(sl.oldf, NONE),
+                                       EQ(sl.newf, NONE), NOT(OR(*sl.dev)))),
         IMP(NOT(sl.mc), NOT(OR(*sl.mco, *sl.mcn))),
         IMP(NOT(sl.mx), AND(*[EQ(getattr(sl, n), 0) for n in
                               ("mid", "mtype", "mst", "msrc", "mdst", "mold", "mnew")])),
