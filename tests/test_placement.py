@@ -34,7 +34,9 @@ def plain_cloud(hosts: int = 2, max_migrations: int = 4):
             "VCPU": {"total": 4}, "MEMORY_MB": {"total": 2048, "reserved": 512},
             "DISK_GB": {"total": 40}}} for k in range(1, hosts + 1)],
         "flavors": [{"name": "small", "vcpus": 1, "memory_mb": 512, "disk_gb": 10},
-                    {"name": "large", "vcpus": 2, "memory_mb": 1024, "disk_gb": 20}],
+                    {"name": "large", "vcpus": 2, "memory_mb": 1024, "disk_gb": 20},
+                    # claims nothing at all (docs/placement.md, finding 5)
+                    {"name": "zero", "vcpus": 0, "memory_mb": 0, "disk_gb": 0}],
         "instances": 3,
         "max_migrations": max_migrations,
     })
@@ -238,7 +240,7 @@ def walk(tracker, cloud, seed: int, steps: int, seen: Counter, refused: Counter)
         r = rng.random()
         if r < 0.2:
             step = rng.choice(cands)
-        elif r < 0.3 and downs:
+        elif r < 0.35 and downs and not seen["finish_evacuation"]:
             step = rng.choice(downs)  # evacuations need a host down
         else:
             low = min(seen[s.kind] for s in enabled)

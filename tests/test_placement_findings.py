@@ -172,3 +172,48 @@ def test_request_sequence_of_finding_1_is_readable(tracker):
                               "requested amount would exceed the capacity.")
     assert '"VCPU": 30' in writes[2] and "-> 409" in writes[2]
     assert all("-> 204" in w for w in (writes[0], writes[1], writes[3]))
+
+
+def test_finding_5_empty_new_consumer_hides_its_generation(tracker):
+    """At microversion 1.28, PUT /allocations/{c} {} with consumer_generation null for a
+    new consumer answers 204 and creates a consumer at generation 0, but
+    GET /allocations/{c} answers {"allocations": {}} with no consumer_generation; the
+    next write sending what GET implied (null) is refused with 409 "consumer generation
+    conflict - expected 0 but got None".  Nova never sends an empty claim; the adapter
+    does not either (a flavor of zeros claims nothing)."""
+    rp = _plain_host(tracker)
+    c = tracker._inst_uuid("empty")
+    body = {"allocations": {}, "project_id": "p", "user_id": "u", "consumer_generation": None}
+    assert tracker.service.call("PUT", f"/allocations/{c}", body)[0] == 204
+    assert tracker.service.call("GET", f"/allocations/{c}") == (200, {"allocations": {}})
+    body["allocations"] = {rp: {"resources": {"VCPU": 1}}}
+    status, reply = tracker.service.call("PUT", f"/allocations/{c}", body)
+    assert status == 409 and "expected 0 but got None" in reply["errors"][0]["detail"]
+    body["consumer_generation"] = 0
+    assert tracker.service.call("PUT", f"/allocations/{c}", body)[0] == 204
+
+
+def test_zero_flavor_moves_agree_with_the_spec(tracker):
+    """With the empty claim left out, a flavor of zeros boots, resizes and is deleted
+    as the spec says (before, the resize raised the generation conflict of finding 5)."""
+    cloud = cloud_from_mapping({
+        "hosts": [{"name": h, "inventories": {"VCPU": {"total": 4}, "MEMORY_MB": {"total": 1024},
+                                              "DISK_GB": {"total": 10}}} for h in ("h1", "h2")],
+        "flavors": [{"name": "zero", "vcpus": 0, "memory_mb": 0, "disk_gb": 0},
+                    {"name": "one", "vcpus": 1, "memory_mb": 1, "disk_gb": 1}],
+        "instances": 1, "max_migrations": 2,
+    })
+    spec = Spec(cloud)
+    state = spec.initial()
+    tracker.reset(cloud)
+    for step in (Step("boot", instance="i1", host="h1", flavor="zero"),
+                 Step("resize_claim", migration="m1", instance="i1", dest="h2", flavor="zero"),
+                 Step("resize_migrate", migration="m1"), Step("resize_migrated", migration="m1"),
+                 Step("finish_resize", migration="m1"), Step("confirm", migration="m1"),
+                 Step("confirm_finish", migration="m1"),
+                 Step("resize_claim", migration="m2", instance="i1", dest="h1", flavor="one"),
+                 Step("fail", migration="m2"), Step("delete", instance="i1")):
+        assert spec.why_rejected(state, step) is None, step
+        assert tracker.apply(step).accepted, step
+        state = spec.next_state(state, step)
+        assert tracker.observe().usage == spec.observe(state).usage, step

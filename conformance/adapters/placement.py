@@ -122,6 +122,17 @@ class _Migration:
         return self.status not in _TERMINAL[self.migration_type]
 
 
+def _nonempty(allocs: Allocations) -> bool:
+    """A claim with no resources at all (a flavor of zeros, no devices) is not sent.
+
+    Nova never sends one (flavors have vcpus >= 1 and memory_mb >= 1); and
+    Placement 1.28 would create an empty consumer at generation 0 that
+    GET /allocations does not show, so that the next write with the generation
+    GET reported (null) gets a 409 (docs/placement.md, finding 5).
+    """
+    return any(allocs.values())
+
+
 class _Rejected(Exception):
     """A step Nova's API, conductor or Placement refuses (becomes a rejected outcome)."""
 
@@ -399,7 +410,8 @@ class PlacementTracker:
         moved = self.client.move_allocations(inst_c, mig_c)
         allocs, picked = self._claim_request(dest, flavor)
         try:
-            self.client.claim_resources(inst_c, allocs)
+            if _nonempty(allocs):
+                self.client.claim_resources(inst_c, allocs)
         except AllocationRefused as e:
             if moved:
                 self.client.move_allocations(mig_c, inst_c)
@@ -455,7 +467,8 @@ class PlacementTracker:
         self._require_up(step.host)  # the scheduler's ComputeFilter
         allocs, picked = self._claim_request(step.host, step.flavor)
         try:
-            self.client.put_allocations(self._inst_uuid(step.instance), allocs, None)
+            if _nonempty(allocs):
+                self.client.put_allocations(self._inst_uuid(step.instance), allocs, None)
         except AllocationRefused as e:
             raise _Rejected(self._refusal(step.host, e)) from None
         self.instances[step.instance] = _Instance(step.host, step.flavor)
@@ -558,7 +571,8 @@ class PlacementTracker:
         (``claim_resources_on_destination``); Placement's 409 refuses it."""
         allocs, picked = self._claim_request(m.dest, m.new_flavor)
         try:
-            self.client.claim_resources(self._inst_uuid(m.instance), allocs)
+            if _nonempty(allocs):
+                self.client.claim_resources(self._inst_uuid(m.instance), allocs)
         except AllocationRefused as e:
             raise _Rejected(self._refusal(m.dest, e)) from None
         return picked

@@ -121,12 +121,18 @@ class ReportClient:
 
         One POST /allocations replaces both consumers (``replace_all``): the
         target's own allocations are overwritten, the source ends empty.
-        Returns False (and writes nothing) when the source holds nothing.
+        When the source holds nothing (a flavor of zeros, which Nova's flavors
+        cannot be), the target's allocations are still overwritten, by a PUT
+        of ``{}``: POSTing ``{}`` for a source that does not exist would create
+        an empty consumer (docs/placement.md, finding 5).  Returns False when
+        the source held nothing.
         """
         src, src_gen = self.get_allocs_for_consumer(source)
+        tgt, tgt_gen = self.get_allocs_for_consumer(target)
         if not src:
+            if tgt:
+                self.put_allocations(target, {}, tgt_gen)
             return False
-        _, tgt_gen = self.get_allocs_for_consumer(target)
         body = {
             source: self._body({}, src_gen),
             target: self._body(src, tgt_gen),
