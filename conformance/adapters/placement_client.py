@@ -121,11 +121,13 @@ class ReportClient:
 
         One POST /allocations replaces both consumers (``replace_all``): the
         target's own allocations are overwritten, the source ends empty.
-        When the source holds nothing (a flavor of zeros, which Nova's flavors
-        cannot be), the target's allocations are still overwritten, by a PUT
-        of ``{}``: POSTing ``{}`` for a source that does not exist would create
-        an empty consumer (docs/placement.md, finding 5).  Returns False when
-        the source held nothing.
+        When the source holds nothing, Nova assumes the allocations were
+        already moved and leaves the target alone.  Here an empty source is
+        also a flavor of zeros (which Nova's flavors cannot be), whose move
+        must still empty the target: the adapter PUTs ``{}`` to the target
+        (POSTing ``{}`` for a source that does not exist would create an
+        empty consumer, docs/placement.md finding 5).  Returns False when the
+        source held nothing.
         """
         src, src_gen = self.get_allocs_for_consumer(source)
         tgt, tgt_gen = self.get_allocs_for_consumer(target)
