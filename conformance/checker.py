@@ -173,7 +173,11 @@ class Checker:
             raise self._divergence(index, step, before, before, expected_outcome, outcome, msg,
                                    category="rejected" if reason is None else "accepted")
         if reason is not None:
+            # A rejected step must change nothing (bug 1549984: a rejected
+            # claim kept the devices it had grabbed), so observe it too.
             self.coverage.rejected[step.kind] += 1
+            self._compare_observation(index, step, before, before, {"outcome": outcome.to_json()},
+                                      expected_outcome=expected_outcome)
             return outcome
         err = spec.pick_error(before, step, outcome.devices)
         if err is not None:
@@ -209,7 +213,8 @@ class Checker:
             raise self._fault(index, f"{what} returned garbage: {obs}")
         return obs
 
-    def _compare_observation(self, index, step, before, after, observed_extra) -> None:
+    def _compare_observation(self, index, step, before, after, observed_extra,
+                             expected_outcome=None) -> None:
         obs = self._observe(index, step)
         expected = self.spec.observe(after)
         diffs = observation_diffs(self.spec, expected, obs, self.capabilities)
@@ -218,7 +223,8 @@ class Checker:
         exp_parts = {p: getattr(expected, p) for p in diffs}
         obs_parts = {p: getattr(obs, p) for p in diffs}
         names, details = self._invariants(step, before, after, obs, diffs)
-        exp = ({} if step is None else {"outcome": {"result": "accepted"}}) | exp_parts
+        exp = ({} if step is None else {"outcome": expected_outcome or {"result": "accepted"}}
+               ) | exp_parts
         parts = ", ".join(diffs)
         where = "after reset" if step is None else f"after {step}"
         raise Discrepancy(index, f"the tracker's {parts} differ from the spec's {where}",

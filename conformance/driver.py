@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from movecheck.spec.statuses import NEW, STATUS_MACHINES
+from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import CREATING_STEPS, STEPS
 from movecheck.spec.vocab import Cloud, Step
 
@@ -37,8 +37,15 @@ from .minimize import minimize
 #: (the mode is three bits of the rule's one draw).
 REJECT_ONE_IN = 8
 
-#: Modes at or above this value (of REJECT_ONE_IN - 1) first try to advance a move.
-ADVANCE_FROM = 4
+#: Modes (of 0..REJECT_ONE_IN - 1): 0-1 draw a step kind; START_MODE first tries
+#: to start a move; ADVANCE_MODES first try to take a move one step further;
+#: AUDIT_MODES first try an audit of a host an in-progress move touches (the
+#: race bugs live in audits between two steps of a move); the last rejects.
+START_MODE = 2
+ADVANCE_MODES = (3, 4)
+CLAIMS = frozenset(k for k, d in STEPS.items() if d.claims)
+HOST_STEPS = frozenset({"host_down", "host_up", "audit"})
+AUDIT_MODES = (5, 6)
 
 #: (migration type, status) -> the move's own steps on the edges leaving it
 #: (``fail`` and ``delete`` are drawn like any other step).
@@ -102,6 +109,11 @@ class ConformanceResult:
         }
 
 
+def _misfit(reason: str | None) -> bool:
+    """True for a claim the spec rejects because it does not fit (capacity or devices)."""
+    return reason is not None and ("does not fit" in reason or "free devices" in reason)
+
+
 def _unknown_steps(cloud: Cloud) -> tuple[Step, ...]:
     """Steps naming things that do not exist; a conformant tracker rejects them."""
     h, i, f = cloud.host_names[0], cloud.instances[0], cloud.flavor_names[0]
@@ -156,6 +168,7 @@ def _machine(run: _Run):
                                    coverage=run.coverage)
             self.kinds = tuple(k for k in STEPS if k not in run.unsupported)
             self.allowed = run.supported
+            self.index = 0
 
         def _guard(self, fn, *args):
             try:
@@ -179,10 +192,19 @@ def _machine(run: _Run):
             # One draw carries mode (3 bits), kind (8 bits) and arguments (12
             # bits): each draw costs Hypothesis about as much as a whole
             # trivial rule, and x = 0 still shrinks to the simplest step.
+            # Hypothesis often repeats a value in a sequence (it is good at
+            # finding bugs that need the same value twice); mixing in the step's
+            # position keeps a repeated draw from repeating the same kind of step.
+            self.index += 1
+            x ^= (self.index * 0x9E3779) & 0x7FFFFF
             mode, k, arg = x & 7, (x >> 3) & 255, x >> 11
             step = None
-            if mode >= ADVANCE_FROM:
+            if mode in ADVANCE_MODES:
                 step = self._advance(arg)
+            elif mode == START_MODE:
+                step = self._start_move(arg)
+            elif mode in AUDIT_MODES:
+                step = self._audit_a_move(arg)
             if step is None:
                 step = self._choose(self.kinds[k % len(self.kinds)], arg,
                                     reject=mode == REJECT_ONE_IN - 1)
@@ -234,6 +256,44 @@ def _machine(run: _Run):
                         options.append(step)
             return options[arg % len(options)] if options else None
 
+        def _start_move(self, arg: int) -> Step | None:
+            """An enabled step that creates a migration (resize, live, evacuate) or
+            takes down a host with an instance on it (so it can be evacuated), or None."""
+            spec, state = self.checker.spec, self.checker.state
+            if arg % 4 == 3:
+                # One time in four: a move whose claim does not fit (it must
+                # change nothing; bug 1549984's rejected claim kept devices).
+                misfits = [c for c in spec.candidate_steps(state)
+                           if c.kind in CREATING_STEPS and c.kind in self.allowed
+                           and _misfit(spec.why_rejected(state, c))]
+                # Prefer claims that need devices: a claim that grabs devices
+                # before its capacity test fails is the bug to catch.
+                greedy = [c for c in misfits if spec.ndev[spec.claim_target(state, c)[1]]]
+                pool = greedy if greedy and arg & 16 else misfits
+                if pool:
+                    return pool[(arg >> 5) % len(pool)]
+            options = [c for c in spec.candidate_steps(state)
+                       if c.kind in CREATING_STEPS and c.kind in self.allowed
+                       and spec.why_rejected(state, c) is None]
+            if "host_down" in self.allowed and "evacuate_start" in self.allowed:
+                for h in dict.fromkeys(i.host for i in state.instances
+                                       if i is not None and i.vm_state != "deleted"):
+                    if spec.is_up(state, h):
+                        options.append(Step("host_down", host=h))
+            return options[arg % len(options)] if options else None
+
+        def _audit_a_move(self, arg: int) -> Step | None:
+            """An audit of the source or dest of an in-progress move, or None."""
+            if "audit" not in self.allowed:
+                return None
+            spec, state = self.checker.spec, self.checker.state
+            hosts = []
+            for m in state.migrations:
+                if m.status not in TERMINAL[m.migration_type]:
+                    hosts += [h for h in (m.source, m.dest) if h not in hosts]
+            hosts = [h for h in hosts if spec.is_up(state, h)]
+            return Step("audit", host=hosts[arg % len(hosts)]) if hosts else None
+
         def _choose(self, kind: str, arg: int, reject: bool) -> Step:
             """The step to run: the drawn one, or a fallback from a drawn position.
 
@@ -249,8 +309,14 @@ def _machine(run: _Run):
                     return run.unknown[(arg // 5) % len(run.unknown)]
                 if spec.why_rejected(state, step) is not None:
                     return step
-            elif spec.why_rejected(state, step) is None:
-                return step
+            else:
+                reason = spec.why_rejected(state, step)
+                if reason is None:
+                    return step
+                if kind in CLAIMS and _misfit(reason) and arg & 1:
+                    # A claim that does not fit is a rejection worth asking
+                    # about often (bug 1549984: the rejected claim kept devices).
+                    return step
             cands = list(spec.candidate_steps(state))
             n = len(cands)
             allowed = self.allowed
@@ -259,7 +325,12 @@ def _machine(run: _Run):
                     c = cands[(arg + j) % n]
                     if c.kind in allowed and spec.why_rejected(state, c) is not None:
                         return c
-            for ok in (allowed, run.supported):
+            # Fall back to the same kind first (boot i2 when i1 is booted), then
+            # to any kind but the host steps, then to an audit: host steps are
+            # almost always enabled, and as fallbacks they would crowd out
+            # moves and keep hosts down.
+            for ok in (frozenset({kind}) & allowed, allowed - HOST_STEPS,
+                       allowed & {"audit"}, allowed, run.supported):
                 for j in range(n):
                     c = cands[(arg + j) % n]
                     if c.kind in ok and spec.why_rejected(state, c) is None:

