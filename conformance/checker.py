@@ -79,7 +79,7 @@ class Coverage:
 
     accepted: Counter = field(default_factory=Counter)
     rejected: Counter = field(default_factory=Counter)
-    edges: set = field(default_factory=set)  # (migration type, before, after)
+    edges: Counter = field(default_factory=Counter)  # (migration type, before, after) -> times
 
     def to_json(self) -> dict[str, Any]:
         from movecheck.spec.steps import STEPS
@@ -91,7 +91,13 @@ class Coverage:
                 "exercised": [list(e) for e in all_edges if (mtype, *e) in self.edges],
                 "never": [list(e) for e in all_edges if (mtype, *e) not in self.edges],
             }
+        edges: dict[str, list] = {t: [] for t in STATUS_MACHINES}
+        for (mtype, a, b), n in sorted(self.edges.items()):
+            edges[mtype].append({"from": a, "to": b, "count": n})
         return {
+            # the shape `movecheck graph --what coverage` reads (docs/graphs.md)
+            "steps": {k: self.accepted[k] for k in STEPS if self.accepted[k]},
+            "edges": edges,
             "steps_accepted": {k: self.accepted[k] for k in STEPS if self.accepted[k]},
             "steps_rejected": {k: v for k, v in sorted(self.rejected.items())},
             "steps_never_accepted": [k for k in STEPS if not self.accepted[k]],
@@ -198,7 +204,7 @@ class Checker:
         for m in after.migrations:
             prev = old.get(m.id, NEW)
             if prev != m.status:
-                self.coverage.edges.add((m.migration_type, prev, m.status))
+                self.coverage.edges[(m.migration_type, prev, m.status)] += 1
 
     # ------------------------------------------------------------------ observations
 
@@ -225,9 +231,10 @@ class Checker:
         names, details = self._invariants(step, before, after, obs, diffs)
         exp = ({} if step is None else {"outcome": expected_outcome or {"result": "accepted"}}
                ) | exp_parts
-        parts = ", ".join(diffs)
+        parts = diffs[0] if len(diffs) == 1 else ", ".join(diffs[:-1]) + " and " + diffs[-1]
+        verb = "differs" if len(diffs) == 1 else "differ"
         where = "after reset" if step is None else f"after {step}"
-        raise Discrepancy(index, f"the tracker's {parts} differ from the spec's {where}",
+        raise Discrepancy(index, f"the tracker's {parts} {verb} from the spec's {where}",
                           exp, {**({} if step is None else observed_extra), **obs_parts},
                           names, trace=list(self.trace), details=details)
 

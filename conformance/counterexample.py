@@ -124,6 +124,9 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
             bugs = ", ".join(INVARIANTS[name].bugs) if name in INVARIANTS else ""
             console.print(f"  - {name}: {INVARIANTS[name].statement if name in INVARIANTS else ''}"
                           + (f" [dim](Nova bugs {bugs})[/]" if bugs else ""))
+    elif d.category in ("accepted", "rejected"):
+        console.print("no invariant breaks on the tracker's observation: the tracker and the "
+                      "spec disagree on whether the step is enabled (design.md section 3)")
     for line in d.details[:12]:
         console.print(f"    {line}")
 

@@ -27,6 +27,10 @@ DEFAULT_CATALOGUE = "movecheck.model.bugs:CATALOGUE"
 DEFAULT_MUTANT_EXAMPLES = 500
 
 
+#: What the table says when a bug shows only as a disagreement about a guard.
+GUARD_ONLY = "none: accepts/rejects a step unlike the spec"
+
+
 @dataclass
 class Mutant:
     name: str
@@ -158,21 +162,23 @@ def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cl
         + ("passes" if ref is not None and ref.ok else "FAILS" if ref is not None else "not run")
         + ".",
         "",
-        "| catalogue entry | Nova bugs | caught | seconds | shrunk length | invariants |",
-        "|---|---|---|---:|---:|---|",
+        "| catalogue entry | Nova bugs | fixed by | caught | seconds | shrunk length | invariants |",
+        "|---|---|---|---|---:|---:|---|",
     ]
     for r in results:
         j = r.to_json()
         lines.append(f"| [`{j['name']}`](#{j['name'].lower()}) | "
-                     f"{', '.join(j['bugs'])} | {'yes' if j['caught'] else '**NO**'} | "
+                     f"{', '.join(j['bugs'])} | {r.mutant.fix or '-'} | "
+                     f"{'yes' if j['caught'] else '**NO**'} | "
                      f"{j['seconds']:.2f} | {j['counterexample_length'] or '-'} | "
-                     f"{', '.join(j['invariants'])} |")
+                     f"{', '.join(j['invariants']) or GUARD_ONLY} |")
     lines.append("")
     for r in results:
         j = r.to_json()
         lines += [f"## {j['name']}", ""]
         if r.mutant.summary:
-            lines += [r.mutant.summary, ""]
+            fix = f" (fixed by {r.mutant.fix})" if r.mutant.fix else ""
+            lines += [f"Nova bug {', '.join(r.mutant.bugs)}{fix}: {r.mutant.summary}.", ""]
         if j["counterexample"] is None:
             lines += ["Not caught.", ""]
             continue

@@ -134,6 +134,7 @@ class Validator:
                 raise InputError(f"{self.where} line {lineno}: field cloud: {e}") from None
             self.spec = Spec(cloud)
             self.readings = [Reading(self.spec.initial())]
+            self.steps_since_reset: list[dict[str, Any]] = []
             self.result.resets += 1
             return True
         if self.spec is None:
@@ -150,6 +151,10 @@ class Validator:
         reply = obj["reply"]
         accepted = reply["result"] == "accepted"
         self.result.steps += 1
+        entry = dict(obj["step"])
+        if reply.get("devices"):
+            entry["picks"] = list(reply["devices"])
+        self.steps_since_reset.append(entry)
         alive: list[Reading] = []
         why: list[dict[str, Any]] = []
         for r in self.readings:
@@ -233,6 +238,10 @@ class Validator:
             "message": f"line {lineno}: {what} is explained by none of the "
                        f"{len(why)} spec-consistent reading(s) of the trace so far",
             "readings": why,
+            # the steps since the last reset; the diverging one is the last
+            # (or, for an observe line, the one before it)
+            "trace": list(self.steps_since_reset),
+            "step_index": len(self.steps_since_reset) - 1,
             "invariants": names,
             "bugs": bugs_for(names),
         }

@@ -27,7 +27,7 @@ def test_a_caught_catalogue_and_a_clean_reference_exit_0_with_the_report_fields(
     assert m["counterexample_length"] == 7
     assert data["reference"]["ok"] is True
     text = docs.read_text()
-    assert "| [`leak_on_confirm`](#leak_on_confirm) | 1707071 | yes |" in text
+    assert "| [`leak_on_confirm`](#leak_on_confirm) | 1707071 | - | yes |" in text
     assert " 7. confirm_finish(migration=m1)" in text
 
 
