@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import pprint
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -131,12 +132,23 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
         console.print(f"    {line}")
 
 
+def report_console():
+    """The console reports print on: no emoji codes (``:factory`` is a tracker name, not
+    an emoji), and wide when the output is not a terminal (logs, pipes)."""
+    from rich.console import Console
+
+    if Console().is_terminal:
+        return Console(emoji=False)
+    return Console(emoji=False, width=160)
+
+
 def render_text(cloud: Cloud, d: Discrepancy, tracker: str | None = None) -> str:
     """:func:`render` as plain text (assertion messages, docs)."""
     from rich.console import Console
 
     buf = io.StringIO()
-    render(Console(file=buf, width=140, color_system=None, force_terminal=False), cloud, d, tracker)
+    render(Console(file=buf, width=140, color_system=None, force_terminal=False, emoji=False),
+           cloud, d, tracker)
     return buf.getvalue()
 
 
@@ -146,7 +158,7 @@ Written by `movecheck conform --replay-out`.  It replays the shrunk
 counterexample against TRACKER in lock step with the spec and fails while
 the tracker disagrees.  Point TRACKER at "reference" (or set the environment
 variable MOVECHECK_REPLAY_TRACKER) to see the reference tracker pass it.
-Invariants broken: {invariants}; Nova bugs they guard against: {bugs}.
+{about}
 """
 
 from movecheck.conformance.replay import replay_counterexample
@@ -172,8 +184,9 @@ def write_replay(path: str | Path, tracker: str, cloud: Cloud, d: Discrepancy) -
     trace = [{k: v for k, v in e.items() if k not in ("expected",)} for e in d.trace]
     text = REPLAY_TEMPLATE.format(
         message=str(d).replace('"""', "'''"), tracker=tracker,
-        invariants=", ".join(d.invariants) or "none named",
-        bugs=", ".join(d.bugs) or "none", cloud=pprint.pformat(cloud.to_json(), width=96),
+        about=textwrap.fill(f"Invariants broken: {', '.join(d.invariants) or 'none named'}; Nova "
+                            f"bugs they guard against: {', '.join(d.bugs) or 'none'}.", 96),
+        cloud=pprint.pformat(cloud.to_json(), width=96),
         trace=pprint.pformat(trace, width=96),
     )
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ class Progress:
     def __init__(self, label: str, console=None):
         from rich.console import Console
 
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, emoji=False)
         self.enabled = self.console.is_terminal
         self.label = label
         self.t0 = time.monotonic()

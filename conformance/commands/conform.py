@@ -77,11 +77,9 @@ def summary_lines(result, detail: bool = True) -> list[str]:
 def run(args):
     import time
 
-    from rich.console import Console
-
     from ..adapters import resolve_tracker
     from ..adapters.recorder import RecordingTracker
-    from ..counterexample import render, write_replay
+    from ..counterexample import render, report_console, write_replay
     from ..driver import run_conformance
     from ..progress import Progress
     from ..report import envelope, write_json
@@ -129,7 +127,7 @@ def run(args):
         if args.json:
             write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
         raise KeyboardInterrupt
-    out = Console() if Console().is_terminal else Console(width=160)
+    out = report_console()
     for line in summary_lines(result, detail=result.discrepancy is None):
         out.print(line, highlight=False)
     if result.discrepancy is not None:

@@ -34,6 +34,7 @@ def run(args):
     from rich.console import Console
     from rich.table import Table
 
+    from ..counterexample import report_console
     from ..mutants import (
         DEFAULT_CATALOGUE,
         DEFAULT_MUTANT_EXAMPLES,
@@ -54,7 +55,7 @@ def run(args):
             raise InputError(f"no catalogue entry named {', '.join(unknown)}; the entries are "
                              f"{', '.join(m.name for m in mutants)}")
         mutants = [m for m in mutants if m.name in args.only]
-    err = Console(stderr=True)
+    err = Console(stderr=True, emoji=False)
 
     def progress(name, r):
         if err.is_terminal:
@@ -67,7 +68,7 @@ def run(args):
     results, ref = run_mutants(cloud, mutants=mutants, examples=examples, steps=steps,
                                seed=args.seed, timeout=timeout, progress=progress)
     seconds = time.perf_counter() - t0
-    out = Console() if Console().is_terminal else Console(width=160)
+    out = report_console()
     table = Table(title=f"bug catalogue (seed {args.seed})")
     for col in ("mutant", "Nova bugs", "caught", "seconds", "shrunk", "invariants"):
         table.add_column(col, justify="right" if col in ("seconds", "shrunk") else "left")

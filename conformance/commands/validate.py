@@ -11,13 +11,13 @@ def add_arguments(p) -> None:
 
 
 def run(args):
-    from rich.console import Console
     from rich.table import Table
 
+    from ..counterexample import report_console
     from ..validate import validate_file
 
     result = validate_file(args.trace)
-    out = Console() if Console().is_terminal else Console(width=160)
+    out = report_console()
     d = result.divergence
     if d is None:
         out.print(f"[green]the trace is explained by the spec[/]: {result.steps:,} steps on "
