@@ -53,7 +53,7 @@ class CountingTracker(PlacementTracker):
 def test_conformance_run_against_placement_is_clean_and_covers_every_move():
     tracker = CountingTracker()
     tracker.refused = Counter()
-    result = run_conformance(lambda: tracker, CLOUD, examples=40, steps=30, seed=11,
+    result = run_conformance(lambda: tracker, CLOUD, examples=20, steps=30, seed=11,
                              label="placement")
     assert result.discrepancy is None, result.discrepancy
     assert result.steps >= 300
