@@ -23,3 +23,20 @@ def test_movecheck_mutants_catches_every_catalogue_bug_and_the_reference_passes(
     assert statistics.median(m["counterexample_length"] for m in data["mutants"]) <= 8
     for m in data["mutants"]:
         assert set(m["bugs"]) == set(CATALOGUE[m["name"]].bugs)
+
+
+def test_the_replay_file_of_a_caught_catalogue_bug_fails_and_passes_on_the_reference(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    replay = tmp_path / "test_replay_1845146.py"
+    tracker = "movecheck.model.bugs.lp1845146_audit_drops_live_claim:factory"
+    assert main(["conform", "--tracker", tracker, "--seed", "0", "--replay-out", str(replay)]) == 1
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(replay)]
+    env = {k: v for k, v in os.environ.items() if k != "MOVECHECK_REPLAY_TRACKER"}
+    failing = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert failing.returncode == 1 and "1845146" in failing.stdout
+    fixed = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True,
+                           env=dict(env, MOVECHECK_REPLAY_TRACKER="reference"))
+    assert fixed.returncode == 0, fixed.stdout
