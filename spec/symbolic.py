@@ -698,12 +698,24 @@ class SymbolicSpec:
         def eff(i, sl):
             g = AND(self.movable(s, sl, a), EQ(sl.vm, VM_ACT),
                     NOT(AND(EQ(a.dest, sl.host), EQ(a.flavor, sl.flavor))),
-                    self.claim_ok(s, a.dest, a.flavor))
-            mtype = ite(NE(a.flavor, sl.flavor), TY[RESIZE], TY[MIGRATION])
-            new = self._create(sl, a, mtype, sl.flavor, a.flavor, "pre-migrating")
+                    self.resize_claim_test(s, a.dest, a.flavor))
+            new = self._create(sl, a, self.resize_type(sl, a), sl.flavor, a.flavor, "pre-migrating")
             new = self._claim_move(replace(new, oldf=sl.flavor, newf=a.flavor), picks)
-            return g, new, [(True, a.dest, a.flavor, +1)], self.picks_ok(s, picks, a.dest, a.flavor)
+            return (g, new, self.resize_claim_charges(sl, a),
+                    self.picks_ok(s, picks, a.dest, a.flavor))
         return self._trans(s, self._acts_inst(s, a), eff, picks, nmig=s.nmig + 1)
+
+    def resize_claim_test(self, s: SymState, host, f):
+        """rt.resize_claim's MoveClaim test (Claim._test): capacity and devices."""
+        return self.claim_ok(s, host, f)
+
+    def resize_type(self, sl: Slot, a: StepArgs):
+        """determine_migration_type: resize iff the flavor changes, else migration."""
+        return ite(NE(a.flavor, sl.flavor), TY[RESIZE], TY[MIGRATION])
+
+    def resize_claim_charges(self, sl: Slot, a: StepArgs) -> list:
+        """The MoveClaim charges dest the new flavor (same host: on top of the old one)."""
+        return [(True, a.dest, a.flavor, +1)]
 
     def step_live_claim(self, s, a, picks):
         def eff(i, sl):
