@@ -22,7 +22,7 @@ decoded to domain words) or unknown (solver timeout).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +141,20 @@ class Prover:
         if self.smt2_dir:
             self.smt2_dir.mkdir(parents=True, exist_ok=True)
         # One pre-state and one hypothesis for every step kind (built once).
-        self.pre = fresh_state(self.P, "pre")
-        self.hypothesis = _hypothesis(self.sym, self.pre)
+        self.pre = self._fresh("pre")
+        self.hypothesis = _hypothesis(self.sym, self.pre) + self._summary_facts(self.pre)
+
+    # Hooks for the parametric proof (movecheck.spec.parametric).
+    def _fresh(self, tag: str) -> SymState:
+        return fresh_state(self.P, tag)
+
+    def _summary_facts(self, s: SymState) -> list:
+        return []
+
+    def _transition(self, s: SymState, a, kind: str):
+        """(transition, release): ``release`` is the summarised instances' usage release
+        per host (parametric host_up), or None."""
+        return self.sym.transition(s, a), None
 
     def _solver(self) -> z3.Solver:
         s = z3.Solver()
@@ -165,9 +177,12 @@ class Prover:
     # -------------------------------------------------------------- obligations
 
     def initiation(self, names=None) -> list[Obligation]:
-        s = fresh_state(self.P, "init")
+        s = self._fresh("init")
         solver = self._solver()
-        solver.add(self.sym.initial(s))
+        solver.add(self.sym.initial(s), *self._summary_facts(s))
+        if s.others_usage is not None:  # nobody else holds anything initially
+            solver.add(*[u == 0 for row in s.others_usage for u in row],
+                       *[z3.Not(d) for d in s.others_dev])
         out = []
         for name, (kind, f) in _goals().items():
             if kind == "transition" or (names is not None and name not in names):
@@ -186,7 +201,7 @@ class Prover:
         only = 0 if self.symmetric and ("instance" in STEPS[kind].params
                                         or "migration" in STEPS[kind].params) else None
         a, cons = all_step_args(P, kind, f"arg_{kind}", only_slot=only)
-        tr = sym.transition(s, a)
+        tr, release = self._transition(s, a, kind)
         solver = self._solver()
         solver.add(*cons, *self.hypothesis, tr.enabled, tr.picks_ok)
         t = tr.post
@@ -194,10 +209,16 @@ class Prover:
         for name, (gkind, f) in _goals().items():
             if names is not None and name not in names:
                 continue
-            goal = f(sym, s, a, t) if gkind == "transition" else f(sym, t)
+            if gkind == "transition":
+                # The summarised instances' releases are theirs, not the explicit ones'.
+                t_own = t if release is None else replace(t, usage=[
+                    [t.usage[h][r] + release[h][r] for r in range(RC)] for h in range(P.H)])
+                goal = f(sym, s, a, t_own)
+            else:
+                goal = f(sym, t)
             status, dt, cti = UNKNOWN, 0.0, None
             if name == "conservation" and tr.slot_deltas is not None:
-                status, dt = self._check(solver, self._local_conservation(s, tr),
+                status, dt = self._check(solver, self._local_conservation(s, tr, release),
                                          f"{kind}__conservation_local")
                 solver.pop()
             if status != PROVED:  # the plain obligation (also the fallback of the local one)
@@ -212,7 +233,7 @@ class Prover:
             out.append(Obligation(name, kind, status, dt, cti))
         return out
 
-    def _local_conservation(self, s: SymState, tr) -> Any:
+    def _local_conservation(self, s: SymState, tr, release=None) -> Any:
         """Conservation, compositionally (docs/proofs.md): every usage write is attributed to
         a slot, and the acting slot's recomputed charge changes by exactly its attributed
         amount.  Slots other than 0 are unchanged, or (host_up) act like slot 0 by symmetry."""
@@ -222,8 +243,11 @@ class Prover:
         all_deltas = [d for dl in tr.slot_deltas.values() for d in dl]
         for h in range(P.H):
             for r in range(RC):
-                conds.append(t.usage[h][r] == s.usage[h][r] + SUM(
+                rel = 0 if release is None else release[h][r]
+                conds.append(t.usage[h][r] == s.usage[h][r] - rel + SUM(
                     [ite(AND(c, EQ(hh, h)), sg * P.fvec(f, r), 0) for c, hh, f, sg in all_deltas]))
+                if t.others_usage is not None:
+                    conds.append(t.others_usage[h][r] == s.others_usage[h][r] - rel)
         for i, (x, y) in enumerate(zip(s.slots, t.slots, strict=True)):
             if i != 0 and y is x:
                 continue  # unchanged slot: same charge, no delta

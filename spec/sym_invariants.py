@@ -81,6 +81,8 @@ def devices_exclusive(S: SymbolicSpec, s: SymState):
         holders = []
         for sl in s.slots:
             holders += [S.inst_holds(sl, g), S.mig_holds_dev(sl, g)]
+        if s.others_dev is not None:
+            holders.append(s.others_dev[g])
         conds.append(SUM([ite(x, 1, 0) for x in holders]) <= 1)
         for sl in s.slots:
             # a device is held on its own host

@@ -318,9 +318,15 @@ class SymState:
     usage: list  # per host: list of RC terms
     slots: list
     nmig: Any
+    #: The parametric proof's summary of every instance beyond the explicit slots
+    #: (docs/proofs.md): what they charge each host, and which devices they hold.
+    others_usage: list | None = None
+    others_dev: list | None = None
 
     def terms(self) -> list:
         out = list(self.up) + [u for row in self.usage for u in row] + [self.nmig]
+        if self.others_usage is not None:
+            out += [u for row in self.others_usage for u in row] + list(self.others_dev)
         for s in self.slots:
             out += [getattr(s, n) for n in Slot.SCALARS]
             for n in Slot.VECTORS:
@@ -553,6 +559,8 @@ class SymbolicSpec:
     def holds(self, s: SymState) -> list[list]:
         """The reconciliation equation (Spec.holds), per host and resource class."""
         charges = [self.slot_charge(sl) for sl in s.slots]
+        if s.others_usage is not None:
+            charges.append(s.others_usage)
         return [[SUM([c[h][r] for c in charges]) for r in range(RC)] for h in range(self.P.H)]
 
     def inst_holds(self, sl: Slot, g: int):
@@ -566,7 +574,8 @@ class SymbolicSpec:
         c = s.__dict__.setdefault("_held", {})
         if (g, id(self)) not in c:
             c[g, id(self)] = OR(*[OR(self.inst_holds(sl, g), self.mig_holds_dev(sl, g))
-                                  for sl in s.slots])
+                                  for sl in s.slots],
+                                s.others_dev[g] if s.others_dev is not None else False)
         return c[g, id(self)]
 
     def free_count(self, s: SymState, host):
@@ -635,8 +644,8 @@ class SymbolicSpec:
                                         for c, hh, f, sign in deltas]
                 row.append(SUM(terms) if len(terms) > 1 else terms[0])
             new_usage.append(row)
-        post = SymState(up=up if up is not None else s.up, usage=new_usage, slots=slots,
-                        nmig=nmig if nmig is not None else s.nmig)
+        post = replace(s, up=up if up is not None else s.up, usage=new_usage, slots=slots,
+                       nmig=nmig if nmig is not None else s.nmig)
         return OR(*guards), post, AND(*picks_all), by_slot
 
     def _trans(self, s, acts, per_slot, picks, **kw) -> Transition:
