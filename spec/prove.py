@@ -264,8 +264,14 @@ class Prover:
         return AND(*conds)
 
     def _cti(self, name, solver, s, t, a, kind, picks=()) -> CTI:
-        """Decode the current model (call before pop)."""
+        """Decode the current model (call before pop); small numbers when they do."""
         m = solver.model()
+        P = self.P
+        solver.push()  # prefer a readable counterexample: small sizes and capacities
+        solver.add(*[x <= 8 for row in P.vec for x in row], *[x <= 16 for row in P.cap for x in row])
+        if solver.check() == z3.sat:
+            m = solver.model()
+        solver.pop()
         cloud, after = decode(self.P, m, t, self.cloud)
         before = decode(self.P, m, s, self.cloud)[1] if s is not None else None
         step = _symbolic_step(self.P, kind, m, a) if a is not None else Step("(initial)")

@@ -149,4 +149,17 @@ MUTANTS: dict[str, type[SymbolicSpec]] = {
     )
 }
 
-__all__ = ["MUTANTS"]
+
+
+def spec_class(name: str | None) -> type[SymbolicSpec]:
+    """The symbolic spec, or the named spec mutant (InputError for an unknown name)."""
+    from .errors import InputError
+
+    if name is None:
+        return SymbolicSpec
+    if name not in MUTANTS:
+        raise InputError(f"unknown spec mutant {name!r}; the spec mutants are: {', '.join(MUTANTS)}")
+    return MUTANTS[name]
+
+
+__all__ = ["MUTANTS", "spec_class"]
