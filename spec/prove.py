@@ -106,10 +106,18 @@ def _hypothesis(sym: SymbolicSpec, s: SymState) -> list:
 
 
 def _goals() -> dict[str, tuple[str, Any]]:
-    goals: dict[str, tuple[str, Any]] = {n: ("state", f) for n, f in SI.STATE.items()}
-    goals.update({n: ("abstraction", f) for n, f in SI.ABSTRACTION.items()})
+    """Every goal, in the order they are checked: abstraction facts and conservation first,
+    because each goal proved for a step is a lemma for the later ones."""
+    goals: dict[str, tuple[str, Any]] = {n: ("abstraction", f) for n, f in SI.ABSTRACTION.items()}
+    goals["conservation"] = ("state", SI.STATE["conservation"])
+    goals.update({n: ("state", f) for n, f in SI.STATE.items() if n != "conservation"})
     goals.update({n: ("transition", f) for n, f in SI.TRANSITION.items()})
     return goals
+
+
+#: One-state invariants that follow from others in ANY state (checked once per run by
+#: :meth:`Prover.corollaries`): name -> the invariants that imply it.
+COROLLARIES = {"non_negative": ("well_typed", "conservation")}
 
 
 def _symbolic_step(P: Params, kind: str, model: z3.ModelRef, a) -> Step:
@@ -206,6 +214,7 @@ class Prover:
         solver.add(*cons, *self.hypothesis, tr.enabled, tr.picks_ok)
         t = tr.post
         out = []
+        proved: dict[str, bool] = {}
         for name, (gkind, f) in _goals().items():
             if names is not None and name not in names:
                 continue
@@ -217,6 +226,9 @@ class Prover:
             else:
                 goal = f(sym, t)
             status, dt, cti = UNKNOWN, 0.0, None
+            if name in COROLLARIES and self.corollaries()[name] and all(
+                    proved.get(n) for n in COROLLARIES[name]):
+                status = PROVED  # implied by goals already proved for this step
             if name == "conservation" and tr.slot_deltas is not None:
                 status, dt = self._check(solver, self._local_conservation(s, tr, release),
                                          f"{kind}__conservation_local")
@@ -227,11 +239,25 @@ class Prover:
                 if status == COUNTEREXAMPLE:
                     cti = self._cti(name, solver, s, t, a, kind, tr.picks)
                 solver.pop()
+            proved[name] = status == PROVED
             if status == PROVED:
                 # A goal proved for this transition is a fact about it: later goals may use it.
                 solver.add(goal)
             out.append(Obligation(name, kind, status, dt, cti))
         return out
+
+    def corollaries(self) -> dict[str, bool]:
+        """Whether each corollary holds in every state (one query each, cached)."""
+        if not hasattr(self, "_corollaries"):
+            self._corollaries = {}
+            s = self._fresh("any")
+            for name, premises in COROLLARIES.items():
+                solver = self._solver()
+                solver.add(*self._summary_facts(s), *[_goals()[n][1](self.sym, s) for n in premises])
+                status, _ = self._check(solver, _goals()[name][1](self.sym, s), f"corollary__{name}")
+                solver.pop()
+                self._corollaries[name] = status == PROVED
+        return self._corollaries
 
     def _local_conservation(self, s: SymState, tr, release=None) -> Any:
         """Conservation, compositionally (docs/proofs.md): every usage write is attributed to
@@ -297,11 +323,37 @@ class Prover:
 
 
 def prove_all(cloud: Cloud, timeout: float = 60.0, sym_cls: type[SymbolicSpec] = SymbolicSpec,
-              smt2_dir: str | None = None, names=None, steps=None) -> list[InvariantResult]:
+              smt2_dir: str | None = None, names=None, steps=None,
+              compositional: bool | None = None) -> list[InvariantResult]:
     """Prove every invariant of ``cloud``'s shape by induction (capacities, sizes free).
+
+    ``compositional`` (default: when the cloud has more than two instances)
+    keeps two instance slots explicit and summarises the others, as the
+    parametric proof does (docs/proofs.md): a proof for the cloud's hosts and
+    ANY number of instances, so also for this cloud, and linear rather than
+    exponential in the number of instances.  ``compositional=False`` is the
+    direct encoding with every instance explicit.
 
     The Python API behind ``movecheck prove``; ``movecheck check`` calls it too.
     """
+    if compositional is None:
+        compositional = len(cloud.instances) > 2
+    if compositional:
+        from .parametric import ParametricProver
+
+        two = Cloud(cloud.hosts, cloud.flavors, cloud.instances[:2], cloud.max_migrations,
+                    cloud.options)
+        prover = ParametricProver(two, sym_cls, timeout, smt2_dir=smt2_dir)
+        results = prover.run(names, steps)
+        if names is None and (steps is None or "host_up" in steps):
+            lic = prover.releases_only()
+            results.append(InvariantResult(lic.invariant, "abstraction", lic.status, lic.seconds,
+                                           [lic]))
+            if lic.status != PROVED:
+                for r in results:
+                    if r.status == PROVED:
+                        r.status = UNKNOWN
+        return results
     return Prover(cloud, sym_cls, timeout, smt2_dir=smt2_dir).run(names, steps)
 
 

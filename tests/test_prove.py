@@ -155,3 +155,15 @@ def test_prove_bad_input_is_one_sentence_and_exit_2(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_compositional_encoding_proves_and_refutes_like_the_direct_one():
+    cloud = default_cloud(3, 3)
+    results = prove_all(cloud, timeout=60)  # more than two instances: compositional
+    assert {r.status for r in results} == {PROVED}
+    assert "host_up_releases_only" in {r.name for r in results}
+    bad = prove_all(cloud, timeout=60, sym_cls=MUTANTS["fail_releases_both"])
+    assert {r.name for r in bad if r.status == COUNTEREXAMPLE} >= {"conservation"}
+    direct = prove_all(default_cloud(2, 3), timeout=60, compositional=False,
+                       names=["conservation", "devices_exclusive"], steps=["host_up", "boot"])
+    assert {r.status for r in direct} == {PROVED}
