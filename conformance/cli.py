@@ -53,7 +53,12 @@ def cloud_from_args(args: argparse.Namespace):
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
-    parser = _Parser(prog="movecheck", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="movecheck",
+        description="Formal model and conformance kit for resource tracking of instance moves "
+        "(resize, migrate, live migrate, evacuate). Exit status: 0 holds, 1 a property fails "
+        "or a discrepancy was found, 2 bad usage or input.",
+    )
     parser.add_argument("--version", action="version", version=f"movecheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules: dict[str, Any] = {}
