@@ -10,10 +10,10 @@ HELP = "run conformance against the catalogue of buggy trackers (historical Nova
 def add_arguments(p) -> None:
     add_cloud_arguments(p)
     p.add_argument("--examples", type=int, default=None, metavar="N",
-                   help="Hypothesis examples per mutant (default 500; a run stops at its "
+                   help="Hypothesis examples per mutant (default 1000; a run stops at its "
                         "first discrepancy)")
     p.add_argument("--steps", type=int, default=None, metavar="N",
-                   help="steps per example (default 30)")
+                   help="steps per example (default 15)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="per-call timeout for each tracker (default 10)")
@@ -38,6 +38,7 @@ def run(args):
     from ..mutants import (
         DEFAULT_CATALOGUE,
         DEFAULT_MUTANT_EXAMPLES,
+        DEFAULT_MUTANT_STEPS,
         bugs_markdown,
         load_catalogue,
         run_mutants,
@@ -46,6 +47,8 @@ def run(args):
 
     if args.examples is None:
         args.examples = DEFAULT_MUTANT_EXAMPLES
+    if args.steps is None:
+        args.steps = DEFAULT_MUTANT_STEPS
     examples, steps, timeout = check_run_arguments(args)
     cloud = cloud_from_args(args)
     mutants = load_catalogue(args.catalogue or DEFAULT_CATALOGUE)
