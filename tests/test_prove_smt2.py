@@ -25,3 +25,15 @@ def test_cvc5_finds_the_counterexample_of_a_spec_mutant(tmp_path):
     answers = recheck(tmp_path)
     assert answers["confirm_finish__conservation.smt2"] == "sat"
     assert answers["confirm_finish__capacity.smt2"] == "unsat"
+
+
+def test_prove_command_writes_smt2_files(tmp_path):
+    from movecheck.conformance.cli import main
+
+    out = tmp_path / "smt"
+    assert main(["prove", "--instances", "1", "--no-parametric", "--no-vacuity",
+                 "--smt2", str(out)]) == 0
+    files = sorted(p.name for p in (out / "bounded").glob("*.smt2"))
+    assert "init__capacity.smt2" in files and "confirm_finish__confirm_frees_source.smt2" in files
+    text = (out / "bounded" / "boot__capacity.smt2").read_text()
+    assert text.startswith("(set-logic ALL)") and "(check-sat)" in text
