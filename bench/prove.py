@@ -44,7 +44,13 @@ def main() -> None:
     t0 = time.perf_counter()
     par = prove_parametric(default_cloud(), timeout=120)
     par_secs = time.perf_counter() - t0
-    r = bmc(default_cloud(), 100, budget=args.bmc_budget)
+    clean = []  # depths proved violation-free, with the time they finished
+
+    def progress(k, secs):
+        clean.append((k, secs))
+
+    r = bmc(default_cloud(), 100, budget=args.bmc_budget, progress=progress)
+    within = max((k for k, secs in clean if secs <= args.bmc_budget), default=0)
     print(json.dumps({
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "movecheck": __version__},
@@ -52,7 +58,8 @@ def main() -> None:
         "parametric": {"seconds": round(par_secs, 2),
                        "all_proved": all(x.status == PROVED for x in par)},
         "bmc": {"cloud": "default (2 hosts x 2 instances)", "budget_seconds": args.bmc_budget,
-                "depth_reached": r.depth, "violation": r.invariant},
+                "depth_reached": within, "violation": r.invariant,
+                "note": "every trace of up to depth_reached steps checked within the budget"},
     }, indent=2))
 
 

@@ -28,6 +28,7 @@ from .symbolic import (
     AND,
     NOT,
     OR,
+    VM_NONE,
     Params,
     StepArgs,
     SymbolicSpec,
@@ -71,8 +72,12 @@ class BMCResult:
 
 class BMC:
     def __init__(self, cloud: Cloud, sym_cls: type[SymbolicSpec] = SymbolicSpec,
-                 params: Params | None = None):
+                 params: Params | None = None, symmetry: bool = True):
+        """``symmetry``: instances are booted in slot order.  Sound for targets that do not
+        care which instance is which (every invariant, every vacuity target): any trace can
+        be renamed so that instances boot in order.  Off when looking for one given state."""
         self.cloud = cloud
+        self.symmetry = symmetry
         self.P = params or concrete_params(cloud)
         self.sym = sym_cls(self.P)
         self.solver = z3.Solver()
@@ -130,6 +135,8 @@ class BMC:
         for j, a in enumerate(actions):
             tr = self.sym.transition(s, a, picks)
             cons.append(z3.Implies(sel == j, z3.And(_b(tr.enabled), _b(tr.picks_ok))))
+            if self.symmetry and a.kind == "boot" and a.inst > 0:
+                cons.append(z3.Implies(sel == j, s.slots[a.inst - 1].vm != VM_NONE))
             for p, (x, y) in enumerate(zip(pre, tr.post.terms(), strict=True)):
                 if not _same(x, y):
                     chains[p].append((j, y))

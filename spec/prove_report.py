@@ -67,7 +67,7 @@ def mark_reachability(cti: CTI, depth: int, sym_cls: type[SymbolicSpec] = Symbol
         target = encode_state(spec, cti.before)
     except (ValueError, KeyError):
         return None
-    b = BMC(cti.cloud, sym_cls)
+    b = BMC(cti.cloud, sym_cls, symmetry=False)  # a given state: instance names matter
 
     def same(bm):
         s = bm.last_state()
