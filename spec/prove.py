@@ -159,6 +159,13 @@ class Prover:
     def _summary_facts(self, s: SymState) -> list:
         return []
 
+    def _host_symmetry(self, a) -> list:
+        """With capacities free, hosts that have as many devices are interchangeable: the
+        step's host (or dest) parameter may be the first host."""
+        if len({len(h.devices) for h in self.cloud.hosts}) != 1:
+            return []
+        return [x == 0 for x in (a.host, a.dest) if x is not None and not isinstance(x, int)]
+
     def _transition(self, s: SymState, a, kind: str):
         """(transition, release): ``release`` is the summarised instances' usage release
         per host (parametric host_up), or None."""
@@ -209,6 +216,7 @@ class Prover:
         only = 0 if self.symmetric and ("instance" in STEPS[kind].params
                                         or "migration" in STEPS[kind].params) else None
         a, cons = all_step_args(P, kind, f"arg_{kind}", only_slot=only)
+        cons += self._host_symmetry(a)
         tr, release = self._transition(s, a, kind)
         solver = self._solver()
         solver.add(*cons, *self.hypothesis, tr.enabled, tr.picks_ok)
