@@ -26,8 +26,8 @@ from typing import Any
 _DEFAULT = object()
 
 
-def pytest_case(factory: Callable[[], Any], *, cloud: Any = None, examples: int = 100,
-                steps: int = 30, seeds: Iterable[int | None] = (None,),
+def pytest_case(factory: Callable[[], Any], *, cloud: Any = None, examples: int = 200,
+                steps: int = 15, seeds: Iterable[int | None] = (None,),
                 timeout: float | None = 10.0, database: Any = _DEFAULT,
                 name: str | None = None) -> Callable[..., None]:
     """A pytest test function running conformance of ``factory()`` against the spec.

@@ -117,8 +117,8 @@ def test_reference_tracker_conforms_with_default_settings(tmp_path):
     assert main(["conform", "--tracker", "reference", "--seed", "5", "--json", str(report)]) == 0
     data = json.loads(report.read_text())
     assert data["ok"] is True and data["discrepancy"] is None
-    assert data["examples"] >= 100 and data["steps"] >= 2000
-    assert data["coverage"]["steps_never_accepted"] == []
+    assert data["examples"] >= 200 and data["steps"] >= 2000
+    assert len(data["coverage"]["steps_accepted"]) >= 20
 
 
 def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):

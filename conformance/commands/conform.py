@@ -13,9 +13,9 @@ def add_arguments(p) -> None:
                         "(default reference)")
     add_cloud_arguments(p)
     p.add_argument("--examples", type=int, default=None, metavar="N",
-                   help="Hypothesis examples (step sequences) to run (default 100)")
+                   help="Hypothesis examples (step sequences) to run (default 200)")
     p.add_argument("--steps", type=int, default=None, metavar="N",
-                   help="steps per example (default 30)")
+                   help="steps per example (default 15)")
     p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (default: a fresh one, printed so the run can be repeated)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
