@@ -114,8 +114,8 @@ class _Timed:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--examples", type=int, default=100)
-    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--examples", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=15)
     ap.add_argument("--repeat", type=int, default=3, help="take the best of R runs (noise)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

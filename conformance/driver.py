@@ -175,6 +175,7 @@ def _machine(run: _Run):
             self.kinds = tuple(k for k in STEPS if k not in run.unsupported)
             self.allowed = run.supported
             self.index = 0
+            self._cands_of, self._cands = None, []
 
         def _guard(self, fn, *args):
             try:
@@ -269,6 +270,14 @@ def _machine(run: _Run):
                         options.append(step)
             return options[arg % len(options)] if options else None
 
+        def _candidates(self) -> list[Step]:
+            """Spec.candidate_steps of the current state, computed once per state."""
+            state = self.checker.state
+            if self._cands_of is not state:
+                self._cands = list(self.checker.spec.candidate_steps(state))
+                self._cands_of = state
+            return self._cands
+
         def _start_move(self, arg: int) -> Step | None:
             """An enabled step that creates a migration (resize, live, evacuate) or
             takes down a host with an instance on it (so it can be evacuated), or None."""
@@ -276,7 +285,7 @@ def _machine(run: _Run):
             if arg % 2:
                 # One time in two: a move whose claim does not fit (it must
                 # change nothing; bug 1549984's rejected claim kept devices).
-                misfits = [c for c in spec.candidate_steps(state)
+                misfits = [c for c in self._candidates()
                            if c.kind in CREATING_STEPS and c.kind in self.allowed
                            and _misfit(spec.why_rejected(state, c))]
                 # Prefer claims that need devices: a claim that grabs devices
@@ -285,7 +294,7 @@ def _machine(run: _Run):
                 pool = greedy or misfits
                 if pool:
                     return pool[(arg >> 1) % len(pool)]
-            options = [c for c in spec.candidate_steps(state)
+            options = [c for c in self._candidates()
                        if c.kind in CREATING_STEPS and c.kind in self.allowed
                        and spec.why_rejected(state, c) is None]
             if "host_down" in self.allowed and "evacuate_start" in self.allowed:
@@ -330,7 +339,7 @@ def _machine(run: _Run):
                     # A claim that does not fit is a rejection worth asking
                     # about often (bug 1549984: the rejected claim kept devices).
                     return step
-            cands = list(spec.candidate_steps(state))
+            cands = self._candidates()
             n = len(cands)
             allowed = self.allowed
             if reject:
