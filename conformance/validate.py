@@ -213,6 +213,13 @@ class Validator:
                 if r.before is not None and r.last_step is not None:
                     names.update(transition_violations(self.spec, r.before, r.last_step, s))
                 out["invariants"] = list(names)
+            # as in the checker: a difference in a non-usage part names its invariant
+            for prefix, name in (("device ", "devices_exclusive"), ("migration ", "status_graph"),
+                                 ("instance ", "exactly_once")):
+                if any(d.startswith(prefix) for d in differences):
+                    out.setdefault("invariants", [])
+                    if name not in out["invariants"]:
+                        out["invariants"].append(name)
         return out
 
     def _narrow(self, alive, why, lineno, op, obj) -> bool:
