@@ -45,7 +45,7 @@ def state_and_step(draw, name):
 
 @pytest.mark.parametrize("name", ["default", "3x2"])
 def test_z3_and_concrete_agree(name):
-    n = {"default": 350, "3x2": 150}[name]  # >= 500 cases in all
+    n = {"default": 700, "3x2": 300}[name]  # 1000 cases in all
 
     @settings(max_examples=n, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
