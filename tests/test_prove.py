@@ -140,7 +140,7 @@ def test_prove_command_on_a_spec_mutant_exits_1_with_the_counterexample(tmp_path
 
 def test_prove_timeout_reports_unknown_and_exit_1(tmp_path):
     path = tmp_path / "r.json"
-    code = main(["prove", "--hosts", "3", "--instances", "3", "--timeout", "0.0001",
+    code = main(["prove", "--hosts", "6", "--instances", "6", "--timeout", "0.0001",
                  "--no-parametric", "--no-vacuity", "--json", str(path)])
     r = json.loads(path.read_text())
     assert code == 1 and "unknown" in {x["status"] for x in r["invariants"]}
