@@ -108,3 +108,16 @@ def test_a_trace_must_start_with_reset(tmp_path, capsys):
 def test_the_published_trace_schema_is_the_packaged_one():
     published = json.loads((ROOT / "docs" / "schemas" / "trace.schema.json").read_text())
     assert published == schema()
+
+
+def test_the_example_trace_validates_and_fails_at_the_edited_line(tmp_path):
+    example = ROOT / "conformance" / "examples" / "trace.jsonl"
+    assert validate_file(example).divergence is None
+    lines = example.read_text().splitlines()
+    k = next(n for n, x in enumerate(lines) if '"confirm_finish"' in x)
+    edited = json.loads(lines[k + 1])  # the observation after confirm_finish
+    edited["reply"]["usage"]["h1"]["VCPU"] = 1  # the source still charged: bug 1707071
+    lines[k + 1] = json.dumps(edited)
+    p = _write(tmp_path, lines)
+    d = validate_file(p).divergence
+    assert d["line"] == k + 2 and "confirm_frees_source" in d["invariants"]
