@@ -38,7 +38,34 @@ def add_arguments(p) -> None:
                    help="solver timeout per proof obligation in seconds (default 60)")
 
 
-def _explore(cloud, args) -> Stage:
+def _prove(cloud, args, ctx) -> Stage:
+    """Induction proofs, bounded (free capacities and sizes) and parametric, plus vacuity."""
+    from movecheck.spec.parametric import prove_parametric
+    from movecheck.spec.prove import PROVED, prove_all
+    from movecheck.spec.vacuity import vacuity
+
+    bounded = prove_all(cloud, timeout=args.timeout)
+    parametric = prove_parametric(cloud, timeout=args.timeout)
+    witnesses, _ = vacuity(cloud)
+    nb = sum(r.status == PROVED for r in bounded)
+    npar = sum(r.status == PROVED for r in parametric)
+    found = sum(w.found for w in witnesses)
+    failed = [f"{r.name} ({r.status})" for r in bounded + parametric if r.status != PROVED]
+    summary = (f"{nb} of {len(bounded)} proved bounded, {npar} of {len(parametric)} parametric; "
+               f"vacuity {found} of {len(witnesses)} witnesses")
+    if failed:
+        summary += f"; not proved: {', '.join(failed[:3])}"
+    ok = not failed and found == len(witnesses)
+    return Stage("prove", ok, summary, report={
+        "invariants": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 3)}
+                       for r in bounded],
+        "parametric": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 3)}
+                       for r in parametric],
+        "vacuity": [w.to_json() for w in witnesses if not w.found],
+    })
+
+
+def _explore(cloud, args, ctx) -> Stage:
     from movecheck.spec.concrete import Spec
     from movecheck.spec.explore import explore
 
@@ -52,8 +79,82 @@ def _explore(cloud, args) -> Stage:
         "violations": len(r.violations)})
 
 
-#: The stages, in order.  Each takes (cloud, args) and returns a Stage.
-STAGES: list[Callable[[Any, Any], Stage]] = [_explore]
+def _agreement(cloud, args, ctx) -> Stage:
+    """The two interpretations of the spec agree on random reachable states and steps."""
+    from movecheck.spec.agreement import self_check
+    from movecheck.spec.concrete import Spec
+
+    problems = self_check(Spec(cloud), seed=args.seed)
+    summary = "concrete and Z3 interpretations agree" if not problems else \
+        f"{len(problems)} disagreements (first: {problems[0]})"
+    return Stage("agreement", not problems, summary, report={"problems": problems[:20]})
+
+
+def _write_counterexample(args, cloud, name, result) -> list[str]:
+    """Counterexample to disk (JSON + pytest replay) before anything else can fail."""
+    from pathlib import Path
+
+    from movecheck.conformance.counterexample import write_replay
+
+    from ..report import write_json
+
+    out = Path(args.out)
+    paths = [str(write_json(out / f"{name}-counterexample.json", result.report_fields()))]
+    paths.append(str(write_replay(out / f"test_{name}_replay.py", name, cloud,
+                                  result.discrepancy)))
+    return paths
+
+
+def _conform(cloud, args, ctx) -> Stage:
+    from movecheck.conformance import resolve_tracker, run_conformance
+
+    r = run_conformance(resolve_tracker("reference"), cloud, seed=args.seed, label="reference")
+    fields = r.report_fields()
+    ctx["conform"] = fields
+    status_edges = fields.get("coverage", {}).get("status_edges", {})
+    hit = sum(len(e["exercised"]) for e in status_edges.values())
+    total = hit + sum(len(e["never"]) for e in status_edges.values())
+    summary = f"reference tracker: {r.examples} examples, {r.steps:,} steps, " + (
+        "conformant" if r.ok else f"DISCREPANCY at step {r.discrepancy.step_index}")
+    if total:
+        summary += f"; {hit} of {total} status edges exercised"
+    files = [] if r.ok else _write_counterexample(args, cloud, "reference", r)
+    return Stage("conform", r.ok, summary, r.seconds, {**fields, "files": files})
+
+
+def _mutants(cloud, args, ctx) -> Stage:
+    from movecheck.conformance import run_mutants
+
+    results, ref = run_mutants(cloud, seed=args.seed)
+    caught = [m for m in results if m.caught]
+    escaped = [m.to_json()["name"] for m in results if not m.caught]
+    ref_ok = ref is None or ref.ok
+    summary = f"{len(caught)} of {len(results)} historical Nova bugs caught"
+    if escaped:
+        summary += f"; escaped: {', '.join(escaped)}"
+    if not ref_ok:
+        summary += "; the reference tracker FAILED"
+    return Stage("mutants", not escaped and ref_ok, summary,
+                 report={"mutants": [m.to_json() for m in results]})
+
+
+def _graph(cloud, args, ctx) -> Stage:
+    from pathlib import Path
+
+    from movecheck.conformance.graph import write_coverage, write_status_machines
+
+    out = Path(args.out)
+    files = write_status_machines(out / "status-machines")
+    if "conform" in ctx:
+        files += write_coverage(ctx["conform"], out / "coverage")
+    return Stage("graph", True, f"{len(files)} pictures in {out}/",
+                 report={"files": [str(f) for f in files]})
+
+
+#: The stages, in order.  Each takes (cloud, args, shared context) and returns a Stage.
+STAGES: list[Callable[[Any, Any, dict], Stage]] = [
+    _prove, _explore, _agreement, _conform, _mutants, _graph,
+]
 
 
 def run(args):
@@ -63,9 +164,10 @@ def run(args):
     cloud = cloud_from_args(args)
     console = Console()
     stages: list[Stage] = []
+    ctx: dict[str, Any] = {}
     for fn in STAGES:
         t0 = time.perf_counter()
-        stage = fn(cloud, args)
+        stage = fn(cloud, args, ctx)
         stage.seconds = stage.seconds or (time.perf_counter() - t0)
         stages.append(stage)
         mark = "[green]ok[/]" if stage.ok else "[bold red]FAIL[/]"
