@@ -4,7 +4,6 @@ import json
 from types import SimpleNamespace
 
 import pytest
-
 from movecheck.conformance.cli import main
 from movecheck.conformance.commands import check
 from movecheck.spec import default_cloud
