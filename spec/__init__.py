@@ -4,8 +4,15 @@
   Step, Outcome, Observation (design.md section 2);
 - :mod:`.steps` — the one list of steps; :mod:`.invariants` — the one list of invariants;
 - :mod:`.statuses` — the status machine of each migration type (networkx);
-- :mod:`.concrete` — the concrete interpretation (:class:`Spec`);
-- :mod:`.symbolic` — the Z3 interpretation; :mod:`.explore` — exhaustive search.
+- :mod:`.concrete` — the concrete interpretation (:class:`Spec`); :mod:`.explore` —
+  exhaustive search; :mod:`.describe` — states and traces in domain words;
+- :mod:`.symbolic`, :mod:`.sym_invariants` — the Z3 interpretation; :mod:`.agreement` —
+  the check that the two interpretations agree;
+- :mod:`.prove`, :mod:`.parametric`, :mod:`.vacuity`, :mod:`.prove_report`, :mod:`.smt2` —
+  induction proofs, the parametric proof, reachability witnesses, readable
+  counterexamples to induction, the SMT-LIB re-check with a second solver;
+- :mod:`.bmc` — bounded model checking; :mod:`.spec_mutants` — deliberately broken specs;
+- :mod:`.cloudfile`, :mod:`.schemas`, :mod:`.docgen` — cloud files, JSON Schemas, doc tables.
 
 The spec never imports the reference tracker (movecheck.model).
 """
