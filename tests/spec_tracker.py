@@ -8,30 +8,12 @@ on the reference tracker or the catalogue in ``movecheck.model``.
 
 from __future__ import annotations
 
-from movecheck.spec.concrete import Spec
-from movecheck.spec.vocab import CAPABILITIES, Outcome
+from movecheck.conformance.adapters.spec import SpecTracker as _Spec
 
 
-class SpecTracker:
-    capabilities = frozenset(CAPABILITIES)
-
-    def reset(self, cloud):
-        self.spec = Spec(cloud)
-        self.state = self.spec.initial()
-
-    def apply(self, step):
-        reason = self.spec.why_rejected(self.state, step)
-        if reason is not None:
-            return Outcome.reject(reason)
-        picks = self.spec.legal_picks(self.state, step)[-1]  # not the spec's default pick
-        self.state = self.spec.next_state(self.state, step, picks)
-        return Outcome.accept(picks)
-
-    def observe(self):
-        return self.spec.observe(self.state).restricted(self.capabilities)
-
-    def close(self):
-        pass
+class SpecTracker(_Spec):
+    def __init__(self):
+        super().__init__(pick="last")  # not the spec's default pick
 
 
 class LeakyTracker(SpecTracker):

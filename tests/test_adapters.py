@@ -44,6 +44,7 @@ class _Tweak(spec_tracker.SpecTracker):
     """A spec tracker with one change, set per test."""
 
     def __init__(self, apply=None, observe=None):
+        super().__init__()
         self._apply, self._observe = apply, observe
 
     def apply(self, step):
@@ -117,3 +118,10 @@ def test_the_recorder_writes_schema_valid_lines(tmp_path):
     assert lines[4]["reply"]["result"] == "rejected"
     for x in lines:
         assert first_error("line", x) is None
+
+
+def test_the_spec_as_a_tracker_is_conformant_to_itself():
+    """--tracker spec: a self-check of the harness (any failure is a harness bug)."""
+    from movecheck.conformance.cli import main
+
+    assert main(["conform", "--tracker", "spec", "--examples", "30", "--seed", "4"]) == 0

@@ -3,6 +3,7 @@
 ``--tracker`` takes a built-in name or ``package.module:factory``:
 
 - ``reference``: the reference tracker of :mod:`movecheck.model`;
+- ``spec``: the spec itself (a self-check of the harness; :mod:`.spec`);
 - ``placement``: OpenStack Placement as the tracker (needs the ``placement`` extra);
 - ``nova``: Nova's own ResourceTracker (not built yet);
 - ``jsonl:COMMAND``: a tracker in any language, as a subprocess speaking one
@@ -20,43 +21,22 @@ from typing import Any
 
 from movecheck.spec.errors import InputError
 
-BUILTIN = ("reference", "placement", "nova", "jsonl:COMMAND")
+BUILTIN = ("reference", "spec", "placement", "nova", "jsonl:COMMAND")
 
 
 def _reference_factory() -> Callable[[], Any]:
-    """The reference tracker's factory, wherever movecheck.model exposes it."""
-    try:
-        model = importlib.import_module("movecheck.model")
-    except ImportError as e:  # pragma: no cover - the package ships model/
-        raise InputError(f"the reference tracker cannot be imported: {e}") from None
-    for name in ("reference_factory", "reference_tracker", "ReferenceTracker", "factory"):
-        f = getattr(model, name, None)
-        if callable(f):
-            return f
-    try:
-        mod = importlib.import_module("movecheck.model.tracker")
-    except ModuleNotFoundError:
-        raise InputError("the reference tracker (movecheck.model) is not built yet") from None
-    for name in ("reference_factory", "ReferenceTracker", "reference_tracker", "factory"):
-        f = getattr(mod, name, None)
-        if callable(f):
-            return f
-    raise InputError("movecheck.model.tracker has no ReferenceTracker")
+    from movecheck.model import reference_factory
+
+    return reference_factory
 
 
 def _placement_factory() -> Callable[[], Any]:
     try:
-        mod = importlib.import_module("movecheck.conformance.adapters.placement")
-    except ModuleNotFoundError as e:
-        if e.name == "movecheck.conformance.adapters.placement":
-            raise InputError("the placement adapter is not built yet") from None
+        from .placement import factory
+    except ImportError as e:
         raise InputError(f"the placement tracker needs the placement extra "
                          f"(pip install 'movecheck[placement]'): {e}") from None
-    for name in ("factory", "PlacementTracker", "placement_tracker"):
-        f = getattr(mod, name, None)
-        if callable(f):
-            return f
-    raise InputError("movecheck.conformance.adapters.placement has no factory")
+    return factory
 
 
 def import_factory(spec: str) -> Callable[[], Any]:
@@ -89,6 +69,10 @@ def resolve_tracker(name: str, timeout: float | None = None) -> Callable[[], Any
     """The factory named by ``--tracker``; InputError listing the built-ins if unknown."""
     if name == "reference":
         return _reference_factory()
+    if name == "spec":
+        from .spec import factory
+
+        return factory
     if name == "placement":
         return _placement_factory()
     if name == "nova":
