@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,11 @@ def test_cli_report_and_replay_file_fail_on_the_bug_and_pass_on_the_reference(tm
                  "--json", str(report), "--replay-out", str(replay)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "DISCREPANCY" in out and "confirm_frees_source" in out and "usage h1 VCPU" in out
+    assert "DISCREPANCY" in out and "confirm_frees_source" in out
+    # Which host shows the leak depends on the generated sequence: Hypothesis also
+    # draws constants from local source files, so an editable install and a
+    # site-packages install generate differently for the same seed.
+    assert re.search(r"usage h\d VCPU", out)
     data = json.loads(report.read_text())
     assert data["command"] == "conform" and data["ok"] is False
     assert {"tracker", "examples", "steps", "discrepancy", "coverage"} <= set(data)
