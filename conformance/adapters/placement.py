@@ -32,6 +32,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from movecheck.spec.statuses import FAILURE_STATUS, LANDED, TERMINAL
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import (
     EVACUATION,
@@ -58,18 +59,9 @@ USER_ID = "movecheck-user"
 
 _NS = uuid.UUID("6d0f3c1e-6d1b-4c0a-9f55-6d6f76656368")
 
-#: Statuses after which the instance has landed on the destination (the source
-#: is then held by the migration consumer, or by the instance for an evacuation).
-_LANDED = frozenset({"post-migrating", "finished", "confirming", "reverting", "done"})
-
-_TERMINAL = {
-    RESIZE: frozenset({"confirmed", "reverted", "error"}),
-    MIGRATION: frozenset({"confirmed", "reverted", "error"}),
-    LIVE_MIGRATION: frozenset({"completed", "cancelled", "failed"}),
-    EVACUATION: frozenset({"completed", "error"}),
-}
-
-_FAILED = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed", EVACUATION: "error"}
+# The status machines are the spec's (movecheck.spec.statuses): what is under
+# test here is Placement's allocation accounting, not the status bookkeeping
+# that Nova's conductor and API keep around it.
 
 _RESIZES = (RESIZE, MIGRATION)
 
@@ -119,7 +111,7 @@ class _Migration:
 
     @property
     def in_progress(self) -> bool:
-        return self.status not in _TERMINAL[self.migration_type]
+        return self.status not in TERMINAL[self.migration_type]
 
 
 def _nonempty(allocs: Allocations) -> bool:
@@ -440,7 +432,7 @@ class PlacementTracker:
         (``remove_provider_tree_from_instance_allocation``).
         """
         iid = m.instance
-        landed = m.status in _LANDED
+        landed = m.status in LANDED[m.migration_type]
         if m.migration_type == EVACUATION:
             if m.status == "pre-migrating":
                 self.client.remove_providers_from_allocation(self._inst_uuid(iid), self._tree(m.dest))
@@ -455,7 +447,7 @@ class PlacementTracker:
         if landed:
             inst.flavor = m.new_flavor
         inst.vm_state = "active"
-        m.status = _FAILED[m.migration_type]
+        m.status = FAILURE_STATUS[m.migration_type]
 
     # ------------------------------------------------------------------ steps
 
