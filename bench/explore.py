@@ -1,7 +1,7 @@
 """Benchmark of exhaustive exploration (issue 2): prints JSON.
 
 Distinct states, transitions, seconds and states/s for the default cloud and
-for 3 hosts x 2 instances, every invariant and two-state property checked on
+for 3 hosts x 2 instances (1 migration), every invariant and two-state property checked on
 every state and transition (as `movecheck explore` does).  Repeats each cloud
 `--repeat` times and reports the median.
 
@@ -22,8 +22,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small clouds only (smoke run)")
     args = ap.parse_args()
+    # 3 hosts x 2 instances with 2 migrations has several million states (more
+    # than 3 GB and 8 minutes before we stopped it); with 1 migration, 126,368.
     shapes = [("default (2 hosts x 2 instances, 2 migrations)", (2, 2, 2)),
-              ("3 hosts x 2 instances, 2 migrations", (3, 2, 2))]
+              ("3 hosts x 2 instances, 1 migration", (3, 2, 1))]
     if args.quick:
         shapes = [("2 hosts x 1 instance, 2 migrations", (2, 1, 2))]
     runs = []
