@@ -31,11 +31,9 @@ from itertools import combinations
 from typing import NamedTuple
 
 from .statuses import (
-    ALLOWED_EDGES,
     DEST_CLAIMED,
     FAILURE_STATUS,
     LANDED,
-    NEW,
     STATUS_MACHINES,
     TERMINAL,
 )
@@ -736,5 +734,4 @@ _MOVE_STEPS = {
     for t in STATUS_MACHINES
 }
 
-# Re-exported for invariants and the symbolic interpretation.
-__all__ = ["Spec", "State", "ZERO", "ALLOWED_EDGES", "NEW"]
+__all__ = ["Spec", "State", "ZERO"]

@@ -18,7 +18,6 @@ from .concrete import Spec, State
 from .statuses import ALLOWED_EDGES, LANDED, NEW, TERMINAL, edge_step_names
 from .vocab import (
     EVACUATION,
-    LIVE_MIGRATION,
     RESIZE,
     RESOURCE_CLASSES,
     VM_DELETED,
@@ -409,5 +408,5 @@ def bugs_for(names) -> list[str]:
 
 __all__ = [
     "INVARIANTS", "STATE_INVARIANTS", "TRANSITION_INVARIANTS", "Invariant", "violations",
-    "transition_violations", "bugs_for", "LIVE_MIGRATION",
+    "transition_violations", "bugs_for",
 ]
