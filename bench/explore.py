@@ -14,7 +14,7 @@ import statistics
 
 from movecheck.conformance.report import machine_info
 from movecheck.spec import Spec, default_cloud
-from movecheck.spec.explore import explore
+from movecheck.spec.engines.explore import explore
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ import time
 def main() -> None:
     from movecheck import __version__
     from movecheck.spec import default_cloud
-    from movecheck.spec.bmc import bmc
-    from movecheck.spec.parametric import prove_parametric
-    from movecheck.spec.prove import PROVED, prove_all
+    from movecheck.spec.engines.bmc import bmc
+    from movecheck.spec.engines.parametric import prove_parametric
+    from movecheck.spec.engines.prove import PROVED, prove_all
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--max", type=int, default=10)

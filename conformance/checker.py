@@ -25,12 +25,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from movecheck.conformance.faults import TrackerFault, guarded_call
 from movecheck.spec.concrete import Spec, State
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step
-
-from .faults import TrackerFault, guarded_call
 
 #: Which invariant a difference in a non-usage observation part breaks.
 PART_INVARIANT = {"devices": "devices_exclusive", "migrations": "status_graph",

@@ -16,13 +16,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from movecheck.conformance.checker import Discrepancy
+from movecheck.conformance.minimize import step_of
 from movecheck.spec.concrete import Spec
 from movecheck.spec.describe import fmt_vector
 from movecheck.spec.invariants import INVARIANTS
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud
-
-from .checker import Discrepancy
-from .minimize import step_of
 
 
 def _trace_table(spec: Spec, d: Discrepancy):

@@ -25,13 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from movecheck.conformance.checker import Checker, Coverage, Discrepancy
+from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
+from movecheck.conformance.minimize import minimize
 from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import CREATING_STEPS, STEPS
 from movecheck.spec.vocab import Cloud, Step
-
-from .checker import Checker, Coverage, Discrepancy
-from .faults import TrackerFault, alarm_handler, guarded_call
-from .minimize import minimize
 
 #: One step in REJECT_ONE_IN is drawn among the steps the spec rejects
 #: (the mode is three bits of the rule's one draw).

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from movecheck.conformance.checker import Checker, Discrepancy
 from movecheck.spec.vocab import Cloud, Step
-
-from .checker import Checker, Discrepancy
 
 #: Trace-entry fields that are not step parameters.
 ENTRY_EXTRAS = ("expected", "picks")

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from movecheck.conformance.driver import DEFAULT_TIMEOUT, ConformanceResult, run_conformance
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import Cloud
-
-from .driver import DEFAULT_TIMEOUT, ConformanceResult, run_conformance
 
 #: Where the catalogue lives unless ``--catalogue`` says otherwise.
 DEFAULT_CATALOGUE = "movecheck.model.bugs:CATALOGUE"
@@ -124,7 +123,7 @@ def run_mutants(cloud: Cloud, *, mutants: list[Mutant] | None = None,
                 progress: Callable[[str, MutantResult | None], None] | None = None,
                 ) -> tuple[list[MutantResult], ConformanceResult | None]:
     """Run conformance against every mutant (and the reference, unless ``reference`` is False)."""
-    from .adapters import resolve_tracker
+    from movecheck.conformance.adapters import resolve_tracker
 
     if mutants is None:
         mutants = load_catalogue()

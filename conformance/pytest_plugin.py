@@ -37,10 +37,10 @@ def pytest_case(factory: Callable[[], Any], *, cloud: Any = None, examples: int 
     run, printed in the report); ``database`` overrides Hypothesis's.
     """
     import pytest
-    from movecheck.spec.cloudfile import default_cloud
 
-    from .counterexample import render_text
-    from .driver import run_conformance
+    from movecheck.conformance.counterexample import render_text
+    from movecheck.conformance.driver import run_conformance
+    from movecheck.spec.cloudfile import default_cloud
 
     label = name or f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', factory)}"
     seed_list = list(seeds)

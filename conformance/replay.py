@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from movecheck.conformance.adapters import resolve_tracker
+from movecheck.conformance.counterexample import render_text
+from movecheck.conformance.minimize import replay_steps, step_of
 from movecheck.spec.vocab import Cloud
-
-from .adapters import resolve_tracker
-from .counterexample import render_text
-from .minimize import replay_steps, step_of
 
 #: Environment variable that overrides the tracker a replay file names.
 TRACKER_ENV = "MOVECHECK_REPLAY_TRACKER"

@@ -13,6 +13,6 @@ It does not import the spec's step functions (``movecheck.spec.concrete``,
 something.
 """
 
-from .tracker import ReferenceTracker, reference_factory, reference_file_factory
+from movecheck.model.tracker import ReferenceTracker, reference_factory, reference_file_factory
 
 __all__ = ["ReferenceTracker", "reference_factory", "reference_file_factory"]

@@ -18,11 +18,10 @@ allocations; the host's tracker recomputes everything when it comes back
 
 from __future__ import annotations
 
+from movecheck.model.records import FAILED_STATUS, LANDED_STATUSES, InstanceRecord, MigrationRecord
+from movecheck.model.resource_tracker import ComputeResourcesUnavailable, Flavors, ResourceTracker
+from movecheck.model.store import Store
 from movecheck.spec.vocab import Cloud, Step
-
-from .records import FAILED_STATUS, LANDED_STATUSES, InstanceRecord, MigrationRecord
-from .resource_tracker import ComputeResourcesUnavailable, Flavors, ResourceTracker
-from .store import Store
 
 #: The steps and the parameters each needs (the model's own table; the spec's
 #: list is in movecheck.spec.steps).

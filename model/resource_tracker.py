@@ -27,10 +27,9 @@ from __future__ import annotations
 import threading
 from math import floor
 
+from movecheck.model.records import FAILED_STATUS, FINISHED_STATUSES, InstanceRecord, MigrationRecord
+from movecheck.model.store import Store
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, MigrationContext
-
-from .records import FAILED_STATUS, FINISHED_STATUSES, InstanceRecord, MigrationRecord
-from .store import Store
 
 
 class ComputeResourcesUnavailable(Exception):

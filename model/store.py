@@ -25,10 +25,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from movecheck.model.records import FINISHED_STATUSES, InstanceRecord, MigrationRecord
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import Cloud, MigrationContext
-
-from .records import FINISHED_STATUSES, InstanceRecord, MigrationRecord
 
 #: Written into ``movecheck_meta`` so that a foreign database is recognised.
 SCHEMA_MARKER = "movecheck-model-1"

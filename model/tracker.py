@@ -15,11 +15,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from movecheck.model.compute import NovaCloud, Rejected
+from movecheck.model.store import Store
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step
-
-from .compute import NovaCloud, Rejected
-from .store import Store
 
 
 class ReferenceTracker:

@@ -17,13 +17,13 @@
 The spec never imports the reference tracker (movecheck.model).
 """
 
-from .cloudfile import default_cloud, load_cloud, resolve_cloud
-from .concrete import Spec, State
-from .errors import CloudError, InputError
-from .invariants import INVARIANTS, transition_violations, violations
-from .statuses import STATUS_MACHINES, TERMINAL
-from .steps import STEPS, make_step, step_from_json
-from .vocab import (
+from movecheck.spec.cloudfile import default_cloud, load_cloud, resolve_cloud
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.errors import CloudError, InputError
+from movecheck.spec.invariants import INVARIANTS, transition_violations, violations
+from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
+from movecheck.spec.steps import STEPS, make_step, step_from_json
+from movecheck.spec.vocab import (
     CAPABILITIES,
     RESOURCE_CLASSES,
     Cloud,

@@ -12,8 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .errors import CloudError
-from .vocab import RESOURCE_CLASSES, SCHEMA_VERSION, Cloud, Flavor, Host, Inventory
+from movecheck.spec.errors import CloudError
+from movecheck.spec.vocab import RESOURCE_CLASSES, SCHEMA_VERSION, Cloud, Flavor, Host, Inventory
 
 #: Bounds for --hosts / --instances / max_migrations (exploration and proofs grow fast).
 MAX_HOSTS = 16

@@ -30,15 +30,15 @@ from fractions import Fraction
 from itertools import combinations
 from typing import NamedTuple
 
-from .statuses import (
+from movecheck.spec.statuses import (
     DEST_CLAIMED,
     FAILURE_STATUS,
     LANDED,
     STATUS_MACHINES,
     TERMINAL,
 )
-from .steps import CREATING_STEPS, STEPS
-from .vocab import (
+from movecheck.spec.steps import CREATING_STEPS, STEPS
+from movecheck.spec.vocab import (
     EVACUATION,
     LIVE_MIGRATION,
     MIGRATION,

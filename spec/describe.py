@@ -7,8 +7,8 @@ migrations with type and status — the way a Nova engineer reads
 
 from __future__ import annotations
 
-from .concrete import Spec, State
-from .vocab import RESOURCE_CLASSES, VM_DELETED, Step
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.vocab import RESOURCE_CLASSES, VM_DELETED, Step
 
 
 def fmt_vector(v) -> str:

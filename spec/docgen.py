@@ -12,9 +12,9 @@ import re
 import sys
 from pathlib import Path
 
-from .invariants import INVARIANTS
-from .statuses import NEW, STATUS_MACHINES, TERMINAL
-from .steps import STEPS
+from movecheck.spec.invariants import INVARIANTS
+from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
+from movecheck.spec.steps import STEPS
 
 
 def steps_table() -> str:

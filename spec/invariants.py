@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .concrete import Spec, State
-from .statuses import ALLOWED_EDGES, LANDED, NEW, TERMINAL, edge_step_names
-from .vocab import (
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.statuses import ALLOWED_EDGES, LANDED, NEW, TERMINAL, edge_step_names
+from movecheck.spec.vocab import (
     EVACUATION,
     RESIZE,
     RESOURCE_CLASSES,

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .steps import STEPS
-from .vocab import CAPABILITIES, RESOURCE_CLASSES, SCHEMA_VERSION
+from movecheck.spec.steps import STEPS
+from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, SCHEMA_VERSION
 
 _BASE = f"https://movecheck.invalid/schemas/v{SCHEMA_VERSION}/"
 _NAME = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "minLength": 1}

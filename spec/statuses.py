@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, RESIZE
+from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, RESIZE
 
 #: Pseudo-status before a migration record exists.
 NEW = "∅"

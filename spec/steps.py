@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError
-from .vocab import EVACUATION, LIVE_MIGRATION, RESIZE, Step
+from movecheck.spec.errors import InputError
+from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, RESIZE, Step
 
 
 @dataclass(frozen=True)

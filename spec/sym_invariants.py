@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .statuses import ALLOWED_EDGES, NEW, TERMINAL, edge_step_names
-from .symbolic import (
+from movecheck.spec.statuses import ALLOWED_EDGES, NEW, TERMINAL, edge_step_names
+from movecheck.spec.symbolic import (
     AND,
     EQ,
     IMP,
@@ -37,7 +37,7 @@ from .symbolic import (
     ite,
     pair_in,
 )
-from .vocab import EVACUATION, MIGRATION, MIGRATION_TYPES, RESIZE
+from movecheck.spec.vocab import EVACUATION, MIGRATION, MIGRATION_TYPES, RESIZE
 
 # ----------------------------------------------------------------- one-state
 

@@ -35,10 +35,18 @@ from typing import Any
 
 import z3
 
-from .concrete import Spec, State
-from .statuses import ALL_STATUSES, ALLOWED_EDGES, DEST_CLAIMED, FAILURE_STATUS, LANDED, NEW, TERMINAL
-from .statuses import STATUS_MACHINES as _SM
-from .vocab import (
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.statuses import (
+    ALL_STATUSES,
+    ALLOWED_EDGES,
+    DEST_CLAIMED,
+    FAILURE_STATUS,
+    LANDED,
+    NEW,
+    TERMINAL,
+)
+from movecheck.spec.statuses import STATUS_MACHINES as _SM
+from movecheck.spec.vocab import (
     EVACUATION,
     LIVE_MIGRATION,
     MIGRATION,
@@ -494,7 +502,7 @@ class Transition:
 class SymbolicSpec:
     """Guards, effects and invariants as Z3 terms; one method per step and invariant.
 
-    Spec mutants (:mod:`movecheck.spec.spec_mutants`) subclass this and
+    Spec mutants (:mod:`movecheck.spec.engines.spec_mutants`) subclass this and
     override one method.
     """
 
@@ -974,7 +982,7 @@ def decode(P: Params, model: z3.ModelRef, s: SymState, cloud: Cloud) -> tuple[Cl
 
 def all_step_args(P: Params, kind: str, tag: str, only_slot: int | None = None) -> tuple[StepArgs, list]:
     """StepArgs with free Z3 parameters for ``kind`` and their range constraints."""
-    from .steps import STEPS
+    from movecheck.spec.steps import STEPS
 
     params = STEPS[kind].params
     kw: dict[str, Any] = {}

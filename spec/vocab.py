@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from .errors import InputError
+from movecheck.spec.errors import InputError
 
 #: The counted resource classes, in Placement's names (os-resource-classes).
 RESOURCE_CLASSES: tuple[str, ...] = ("VCPU", "MEMORY_MB", "DISK_GB")
@@ -158,7 +158,7 @@ class Cloud:
 
     @staticmethod
     def from_json(data: Any) -> Cloud:
-        from .cloudfile import cloud_from_mapping
+        from movecheck.spec.cloudfile import cloud_from_mapping
 
         return cloud_from_mapping(data)
 
@@ -289,7 +289,7 @@ class Step(NamedTuple):
 
     @staticmethod
     def from_json(d: Any) -> Step:
-        from .steps import step_from_json
+        from movecheck.spec.steps import step_from_json
 
         return step_from_json(d)
 

@@ -1,6 +1,7 @@
 """Shared fixtures: clouds and specs."""
 
 import pytest
+
 from movecheck.spec import Spec, default_cloud
 
 

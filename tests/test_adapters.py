@@ -6,6 +6,7 @@ import json
 
 import pytest
 import spec_tracker
+
 from movecheck.conformance.adapters import BUILTIN, resolve_tracker
 from movecheck.conformance.adapters.recorder import RecordingTracker
 from movecheck.conformance.checker import Checker, Discrepancy
@@ -122,6 +123,6 @@ def test_the_recorder_writes_schema_valid_lines(tmp_path):
 
 def test_the_spec_as_a_tracker_is_conformant_to_itself():
     """--tracker spec: a self-check of the harness (any failure is a harness bug)."""
-    from movecheck.conformance.cli import main
+    from movecheck.cli import main
 
     assert main(["conform", "--tracker", "spec", "--examples", "30", "--seed", "4"]) == 0

@@ -3,10 +3,11 @@
 import json
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.spec import Spec, default_cloud
-from movecheck.spec.bmc import bmc
-from movecheck.spec.spec_mutants import MUTANTS
+from movecheck.spec.engines.bmc import bmc
+from movecheck.spec.engines.spec_mutants import MUTANTS
 from movecheck.spec.vocab import Cloud, Host, Inventory
 
 #: Minimal depth (steps from the initial state) at which BMC shows each spec mutant, on

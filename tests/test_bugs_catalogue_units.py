@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+
 from movecheck.model import ReferenceTracker
 from movecheck.model.bugs import CATALOGUE, MODULES
 from movecheck.spec.cloudfile import default_cloud

@@ -4,8 +4,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from movecheck.conformance.cli import main
-from movecheck.conformance.commands import check
+
+from movecheck.cli import check, main
 from movecheck.spec import default_cloud
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import spec_tracker
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.conformance.driver import run_conformance
 from movecheck.spec.cloudfile import default_cloud
 

@@ -2,7 +2,8 @@
 
 import networkx as nx
 import pytest
-from movecheck.conformance.graph.analysis import analyse, analyse_status_machines, analysis_text
+
+from movecheck.graph.analysis import analyse, analyse_status_machines, analysis_text
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
 
 

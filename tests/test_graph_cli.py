@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 
 
 def run(capsys, *argv):

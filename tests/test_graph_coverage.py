@@ -1,13 +1,14 @@
 """The coverage overlay: the documented shape, never-exercised edges, bad input."""
 
 import pytest
-from movecheck.conformance.graph.coverage import (
+
+from movecheck.graph.coverage import (
     coverage_drawings,
     coverage_of,
     coverage_text,
     never_exercised,
 )
-from movecheck.conformance.graph.pictures import write_coverage
+from movecheck.graph.pictures import write_coverage
 from movecheck.spec.errors import InputError
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
 

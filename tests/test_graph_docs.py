@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import pytest
-from movecheck.conformance.graph.docimages import expected_images
+
+from movecheck.graph.docimages import expected_images
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 IMAGES = expected_images()
@@ -14,7 +15,7 @@ def test_docs_picture_is_current(name):
     path = DOCS / "images" / name
     assert path.exists(), f"{path} is missing"
     assert path.read_text(encoding="utf-8") == IMAGES[name], (
-        f"{path} is stale: run python -m movecheck.conformance.graph.docimages docs")
+        f"{path} is stale: run python -m movecheck.graph.docimages docs")
 
 
 def test_graphs_md_embeds_every_status_machine_picture():

@@ -10,14 +10,15 @@ from html.parser import HTMLParser
 
 import networkx as nx
 import pytest
-from movecheck.conformance.graph import output
-from movecheck.conformance.graph.layout import layout
-from movecheck.conformance.graph.output import parse_formats, render, resolve_renderer
-from movecheck.conformance.graph.pictures import write_status_machines
-from movecheck.conformance.graph.scene import LINE_HEIGHT, Rect, Text, text_width
-from movecheck.conformance.graph.statuses import all_status_drawings, status_drawing
-from movecheck.conformance.graph.svg import to_svg
-from movecheck.conformance.graph.textformats import to_dot, to_mermaid
+
+from movecheck.graph import output
+from movecheck.graph.layout import layout
+from movecheck.graph.output import parse_formats, render, resolve_renderer
+from movecheck.graph.pictures import write_status_machines
+from movecheck.graph.scene import LINE_HEIGHT, Rect, Text, text_width
+from movecheck.graph.statuses import all_status_drawings, status_drawing
+from movecheck.graph.svg import to_svg
+from movecheck.graph.textformats import to_dot, to_mermaid
 from movecheck.spec.errors import InputError
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
 

@@ -1,9 +1,9 @@
 """The state-space picture: sizes pinned, summarised above the limit, details per node."""
 
-from movecheck.conformance.graph.layout import layout
-from movecheck.conformance.graph.pictures import write_space
-from movecheck.conformance.graph.space import space_drawing
-from movecheck.conformance.graph.svg import to_svg
+from movecheck.graph.layout import layout
+from movecheck.graph.pictures import write_space
+from movecheck.graph.space import space_drawing
+from movecheck.graph.svg import to_svg
 from movecheck.spec import default_cloud
 
 

@@ -3,8 +3,9 @@
 import json
 
 import pytest
-from movecheck.conformance.graph.pictures import write_trace
-from movecheck.conformance.graph.trace import build_view, find_trace, parse_trace
+
+from movecheck.graph.pictures import write_trace
+from movecheck.graph.trace import build_view, find_trace, parse_trace
 from movecheck.spec import default_cloud
 from movecheck.spec.errors import InputError
 

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from movecheck.cli import main
 from movecheck.conformance.adapters import resolve_tracker
 from movecheck.conformance.adapters.jsonl import JsonlTracker
-from movecheck.conformance.cli import main
 from movecheck.conformance.driver import run_conformance
 from movecheck.spec.cloudfile import default_cloud
 from movecheck.spec.vocab import Step

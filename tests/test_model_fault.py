@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+
 from movecheck.model import ReferenceTracker
 from movecheck.spec.concrete import Spec
 from movecheck.spec.vocab import Step

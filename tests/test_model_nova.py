@@ -9,6 +9,7 @@ small = 1 VCPU / 512 MB / 10 GB, large = 2 / 1024 / 20 and one device.
 from __future__ import annotations
 
 import pytest
+
 from movecheck.model import ReferenceTracker
 from movecheck.model.records import MigrationRecord
 from movecheck.spec.cloudfile import default_cloud

@@ -12,6 +12,7 @@ import random
 from collections import Counter
 
 import pytest
+
 from movecheck.model import ReferenceTracker
 from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_cloud, default_host
 from movecheck.spec.concrete import Spec

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+
 from movecheck.model import ReferenceTracker
 from movecheck.model.store import Store
 from movecheck.spec.cloudfile import default_cloud

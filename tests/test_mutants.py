@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from movecheck.conformance.cli import main
+from movecheck.cli import main
 from movecheck.conformance.mutants import load_catalogue, run_mutants
 from movecheck.spec.cloudfile import default_cloud
 

@@ -6,7 +6,8 @@ import json
 import statistics
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.model.bugs import CATALOGUE
 
 

@@ -12,6 +12,7 @@ import random
 from collections import Counter
 
 import pytest
+
 from movecheck.conformance.adapters.placement import PlacementTracker, placement_factory
 from movecheck.spec import Spec, default_cloud
 from movecheck.spec.cloudfile import cloud_from_mapping

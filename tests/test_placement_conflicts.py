@@ -11,6 +11,7 @@ change) or reports the conflict, never overwrites it.
 from __future__ import annotations
 
 import pytest
+
 from movecheck.conformance.adapters.placement import PlacementTracker, placement_factory
 from movecheck.conformance.adapters.placement_client import (
     CONSUMER_CONFLICT_RETRIES,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from movecheck.conformance.adapters.placement import PlacementTracker
 from movecheck.conformance.driver import run_conformance
 from movecheck.spec.cloudfile import cloud_from_mapping

@@ -8,6 +8,7 @@ does not share together with the reason the kit cannot reach it.
 from __future__ import annotations
 
 import pytest
+
 from movecheck.conformance.adapters.placement import PlacementTracker, placement_factory
 from movecheck.conformance.adapters.placement_client import AllocationRefused
 from movecheck.spec import Spec, default_cloud

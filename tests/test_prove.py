@@ -3,15 +3,16 @@
 import json
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.spec import Spec, default_cloud, make_step
+from movecheck.spec.engines.parametric import prove_parametric
+from movecheck.spec.engines.prove import COUNTEREXAMPLE, PROVED, prove_all
+from movecheck.spec.engines.prove_report import cti_lines, mark_reachability
+from movecheck.spec.engines.spec_mutants import MUTANTS
+from movecheck.spec.engines.vacuity import vacuity
 from movecheck.spec.invariants import INVARIANTS, transition_violations
-from movecheck.spec.parametric import prove_parametric
-from movecheck.spec.prove import COUNTEREXAMPLE, PROVED, prove_all
-from movecheck.spec.prove_report import cti_lines, mark_reachability
-from movecheck.spec.spec_mutants import MUTANTS
 from movecheck.spec.sym_invariants import ABSTRACTION
-from movecheck.spec.vacuity import vacuity
 
 #: Per spec mutant: the invariants induction cannot prove on the 2-host, 1-instance cloud.
 REFUTED = {

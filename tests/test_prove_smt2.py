@@ -1,10 +1,11 @@
 """The proofs do not rest on Z3 alone: cvc5 re-checks every written obligation."""
 
 import pytest
+
 from movecheck.spec import default_cloud
-from movecheck.spec.prove import PROVED, prove_all
-from movecheck.spec.smt2 import recheck
-from movecheck.spec.spec_mutants import MUTANTS
+from movecheck.spec.engines.prove import PROVED, prove_all
+from movecheck.spec.engines.smt2 import recheck
+from movecheck.spec.engines.spec_mutants import MUTANTS
 
 
 @pytest.mark.solver2
@@ -28,7 +29,7 @@ def test_cvc5_finds_the_counterexample_of_a_spec_mutant(tmp_path):
 
 
 def test_prove_command_writes_smt2_files(tmp_path):
-    from movecheck.conformance.cli import main
+    from movecheck.cli import main
 
     out = tmp_path / "smt"
     assert main(["prove", "--instances", "1", "--no-parametric", "--no-vacuity",

@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.spec import default_cloud, load_cloud
 from movecheck.spec.errors import CloudError
 

@@ -5,6 +5,7 @@ Usage vectors are (VCPU, MEMORY_MB, DISK_GB); small = 1/512/10, large = 2/1024/2
 """
 
 import pytest
+
 from movecheck.spec import default_cloud
 from movecheck.spec import make_step as S
 from movecheck.spec.invariants import transition_violations, violations

@@ -3,9 +3,10 @@
 import json
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.spec import Spec, default_cloud
-from movecheck.spec.explore import explore
+from movecheck.spec.engines.explore import explore
 
 # (hosts, instances, max_migrations) -> (distinct states, transitions, depth).
 # A change here is a change of the spec's semantics: say why in the commit.

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from movecheck.spec import Cloud, Observation, Outcome, Spec, Step, default_cloud, make_step
 from movecheck.spec.errors import InputError
 from movecheck.spec.schemas import SCHEMAS, schema, validator

@@ -11,8 +11,9 @@ return nothing.
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from movecheck.spec import Spec, default_cloud, make_step
-from movecheck.spec.agreement import agreement_problems, extra_steps, self_check
+from movecheck.spec.engines.agreement import agreement_problems, extra_steps, self_check
 from movecheck.spec.sym_invariants import STATE
 from movecheck.spec.symbolic import SymbolicSpec, concrete_params, encode_state, to_bool
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from movecheck.conformance.cli import main
+
+from movecheck.cli import main
 from movecheck.conformance.protocol import schema
 from movecheck.conformance.validate import validate_file
 from movecheck.spec.cloudfile import default_cloud

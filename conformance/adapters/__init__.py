@@ -32,7 +32,7 @@ def _reference_factory() -> Callable[[], Any]:
 
 def _placement_factory() -> Callable[[], Any]:
     try:
-        from .placement import factory
+        from movecheck.conformance.adapters.placement import factory
     except ImportError as e:
         raise InputError(f"the placement tracker needs the placement extra "
                          f"(pip install 'movecheck[placement]'): {e}") from None
@@ -70,7 +70,7 @@ def resolve_tracker(name: str, timeout: float | None = None) -> Callable[[], Any
     if name == "reference":
         return _reference_factory()
     if name == "spec":
-        from .spec import factory
+        from movecheck.conformance.adapters.spec import factory
 
         return factory
     if name == "placement":
@@ -83,7 +83,7 @@ def resolve_tracker(name: str, timeout: float | None = None) -> Callable[[], Any
         if not command:
             raise InputError("--tracker jsonl:COMMAND needs a command, e.g. "
                              "'jsonl:node conformance/examples/tracker.js'")
-        from .jsonl import JsonlTracker
+        from movecheck.conformance.adapters.jsonl import JsonlTracker
 
         return lambda: JsonlTracker(command, timeout=timeout)
     if ":" not in name:

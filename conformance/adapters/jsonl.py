@@ -28,11 +28,10 @@ import tempfile
 import time
 from typing import Any
 
+from movecheck.conformance.faults import TrackerFault
+from movecheck.conformance.protocol import first_error
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import Cloud, Observation, Outcome, Step
-
-from ..faults import TrackerFault
-from ..protocol import first_error
 
 STDERR_TAIL = 20  # lines of the tracker's stderr quoted in a fault
 

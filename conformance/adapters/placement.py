@@ -32,6 +32,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from movecheck.conformance.adapters.placement_client import AllocationRefused, Allocations, ReportClient
+from movecheck.conformance.adapters.placement_service import PlacementService
 from movecheck.spec.statuses import FAILURE_STATUS, LANDED, TERMINAL
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import (
@@ -46,9 +48,6 @@ from movecheck.spec.vocab import (
     Outcome,
     Step,
 )
-
-from .placement_client import AllocationRefused, Allocations, ReportClient
-from .placement_service import PlacementService
 
 #: Resource class of one device (a custom class, as Nova's PCI-in-Placement uses).
 DEVICE_CLASS = "CUSTOM_MOVECHECK_PCI"

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .placement_service import PlacementError, PlacementService
+from movecheck.conformance.adapters.placement_service import PlacementError, PlacementService
 
 #: ``nova/scheduler/client/report.py`` CONSUMER_GENERATION_VERSION.
 ALLOCATION_VERSION = "1.28"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..compute import NovaCloud
-from ..resource_tracker import ResourceTracker
-from ..store import Store
-from ..tracker import ReferenceTracker
+from movecheck.model.compute import NovaCloud
+from movecheck.model.resource_tracker import ResourceTracker
+from movecheck.model.store import Store
+from movecheck.model.tracker import ReferenceTracker
 
 
 def buggy_tracker(module: str, doc: str | None, *, resource_tracker: type[ResourceTracker] | None = None,

@@ -8,10 +8,9 @@ The change: ``ResourceTracker.rebuild_claim`` is a ``NopClaim`` - it writes the
 status and a MigrationContext but takes no usage and no devices.
 """
 
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import MoveClaim, ResourceTracker
 from movecheck.spec.vocab import MigrationContext
-
-from ..resource_tracker import MoveClaim, ResourceTracker
-from ._base import buggy_tracker
 
 BUGS = ("1417667",)
 FIXED_BY = ("dc0221d724", "4ee4f9f2ec")

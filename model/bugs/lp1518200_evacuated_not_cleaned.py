@@ -7,8 +7,8 @@ only for ``accepted`` evacuations, but by then the status had moved on to
 The change: on ``host_up`` only ``accepted`` evacuations are handled.
 """
 
-from ..compute import NovaCloud
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.compute import NovaCloud
 
 BUGS = ("1518200",)
 FIXED_BY = ("a79ac83bae",)

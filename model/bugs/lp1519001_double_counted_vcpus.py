@@ -7,8 +7,8 @@ already in it), so every audit added the vCPUs on top of what was counted.
 The change: ``ResourceTracker._reset_usage`` keeps the current VCPU count.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1519001",)
 FIXED_BY = ("69eca4c60d",)

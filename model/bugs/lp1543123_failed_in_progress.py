@@ -7,8 +7,8 @@ counted as moving and could not be moved again.
 The change: ``Store.NOT_IN_PROGRESS`` lacks ``failed``.
 """
 
-from ..store import Store
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.store import Store
 
 BUGS = ("1543123",)
 FIXED_BY = ("0f8f854c26",)

@@ -7,8 +7,8 @@ back, so devices stayed held for instances that were not on the host.
 The change: ``ResourceTracker._test`` takes the devices before the capacity test.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1549984",)
 FIXED_BY = ("66e79e1bbc",)

@@ -7,8 +7,8 @@ still counted as moving.
 The change: ``Store.NOT_IN_PROGRESS`` lacks ``completed``.
 """
 
-from ..store import Store
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.store import Store
 
 BUGS = ("1583720",)
 FIXED_BY = ("e5b8060c08",)

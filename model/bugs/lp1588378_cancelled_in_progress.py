@@ -7,8 +7,8 @@ still counted as moving.
 The change: ``Store.NOT_IN_PROGRESS`` lacks ``cancelled``.
 """
 
-from ..store import Store
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.store import Store
 
 BUGS = ("1588378",)
 FIXED_BY = ("58cb7e56db",)

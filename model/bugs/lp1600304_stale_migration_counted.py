@@ -8,8 +8,8 @@ claimed yet), so the instance was counted twice.
 The change: ``ResourceTracker._migration_is_current`` accepts every migration.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1600304",)
 FIXED_BY = ("0bf9c91bb7",)

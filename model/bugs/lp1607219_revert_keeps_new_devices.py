@@ -6,8 +6,8 @@ usage on the destination but not the devices claimed for it.
 The change: ``ResourceTracker.drop_move_claim_at_dest`` frees no devices on revert.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1607219",)
 FIXED_BY = ("3ca3a2d8ce",)

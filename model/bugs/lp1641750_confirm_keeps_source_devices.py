@@ -6,8 +6,8 @@ source but its devices stayed held until the next audit.
 The change: ``ResourceTracker.drop_move_claim_at_source`` frees no devices.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1641750",)
 FIXED_BY = ("3a4909ae7e",)

@@ -9,8 +9,8 @@ The change: ``ResourceTracker.drop_move_claim_at_source`` drops nothing for an
 untracked migration.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1647370", "1818914")
 FIXED_BY = ("25bc5a6639", "ad9f37350a")

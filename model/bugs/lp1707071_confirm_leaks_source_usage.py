@@ -8,8 +8,8 @@ The change: ``ResourceTracker.drop_move_claim_at_source`` frees the devices
 but not the usage.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1707071",)
 FIXED_BY = ("5390210a4f",)

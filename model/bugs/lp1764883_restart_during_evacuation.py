@@ -8,8 +8,8 @@ evacuation was never resolved.
 The change: on ``host_up`` a ``pre-migrating`` evacuation is left alone.
 """
 
-from ..compute import NovaCloud
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.compute import NovaCloud
 
 BUGS = ("1764883",)
 FIXED_BY = ("c4988cdabf",)

@@ -8,8 +8,8 @@ The change: ``ResourceTracker._migration_is_current`` skips evacuations that
 are still being rebuilt (``pre-migrating``).
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1791075",)
 FIXED_BY = ("d8f7638d02",)

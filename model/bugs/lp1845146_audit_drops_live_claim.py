@@ -7,8 +7,8 @@ migration is ``accepted``, a status the audit's migration query left out
 The change: ``ResourceTracker.AUDIT_EXCLUDED_STATUSES`` includes ``accepted``.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1845146",)
 FIXED_BY = ("6ec686c26b",)

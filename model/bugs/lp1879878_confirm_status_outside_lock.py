@@ -10,8 +10,8 @@ periodic audit runs in that window (the interleaving of the bug report, made
 deterministic), then the claim is dropped.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1879878",)
 FIXED_BY = ("a57800d382", "dc9c7a5ebf")

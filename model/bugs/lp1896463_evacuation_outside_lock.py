@@ -10,8 +10,8 @@ audit around it (instances read before, migrations after - the interleaving
 of the bug report, made deterministic), and drops the MigrationContext.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1896463",)
 FIXED_BY = ("7675964af8",)

@@ -9,8 +9,8 @@ The change: ``old_flavor`` is stashed at ``finish_resize`` instead of before
 the host changes.
 """
 
-from ..compute import NovaCloud
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.compute import NovaCloud
 
 BUGS = ("1944759",)
 FIXED_BY = ("b841e55321",)

@@ -8,8 +8,8 @@ MigrationContext, so the destination under-counted the resize.
 The change: ``ResourceTracker._instance_flavor`` never applies the context.
 """
 
-from ..resource_tracker import ResourceTracker
-from ._base import buggy_tracker
+from movecheck.model.bugs._base import buggy_tracker
+from movecheck.model.resource_tracker import ResourceTracker
 
 BUGS = ("1953359", "1952915")
 FIXED_BY = ("32c1044d86",)

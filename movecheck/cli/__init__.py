@@ -1,0 +1,122 @@
+"""The ``movecheck`` command line: one entry point, one module per subcommand.
+
+Exit status (design.md section 7): 0 = holds / conformant, 1 = a property fails
+or a discrepancy was found, 2 = bad usage or bad input (one clear sentence, no
+traceback).  Every subcommand takes ``--json PATH``.
+
+Each subcommand lives in ``movecheck.cli.<name>`` and defines
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> (exit_code,
+report_fields)``; this module adds the shared flags, times the run, writes
+the report envelope and turns errors into one sentence.  Heavy imports (Z3,
+Hypothesis) belong inside ``run`` so that ``movecheck --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from typing import Any
+
+from movecheck import __version__
+from movecheck.conformance.report import envelope, write_json
+from movecheck.spec.errors import InputError
+
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS = ("check", "prove", "bmc", "explore", "conform", "mutants", "validate", "graph")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one sentence and exit status 2."""
+
+    def error(self, message: str) -> None:  # pragma: no cover - exercised via CLI tests
+        raise InputError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def add_cloud_arguments(p: argparse.ArgumentParser) -> None:
+    """--cloud FILE | --hosts N --instances M [--max-migrations K]."""
+    p.add_argument("--cloud", metavar="FILE", help="cloud file (TOML or JSON, docs/cloud.md)")
+    p.add_argument("--hosts", type=int, metavar="N", help="hosts in the default cloud (default 2)")
+    p.add_argument("--instances", type=int, metavar="M",
+                   help="instances in the default cloud (default 2)")
+    p.add_argument("--max-migrations", type=int, metavar="K",
+                   help="migration records a run may create (default 2)")
+
+
+def cloud_from_args(args: argparse.Namespace):
+    from movecheck.spec.cloudfile import resolve_cloud
+
+    return resolve_cloud(args.cloud, args.hosts, args.instances, args.max_migrations)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+    parser = _Parser(
+        prog="movecheck",
+        description="Formal model and conformance kit for resource tracking of instance moves "
+        "(resize, migrate, live migrate, evacuate). Exit status: 0 holds, 1 a property fails "
+        "or a discrepancy was found, 2 bad usage or input.",
+    )
+    parser.add_argument("--version", action="version", version=f"movecheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    modules: dict[str, Any] = {}
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"movecheck.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"movecheck.cli.{name}":
+                continue  # command not built yet
+            raise
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.add_argument("--json", metavar="PATH", help="write a machine-readable report here")
+        modules[name] = mod
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    t0 = time.perf_counter()
+    args = None
+    try:
+        parser, modules = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        code, fields = modules[args.command].run(args)
+        ok = code == 0
+        if args.json:
+            write_json(args.json, envelope(args.command, ok, time.perf_counter() - t0, **fields))
+        return code
+    except InputError as e:
+        print(f"movecheck: {e}", file=sys.stderr)
+        _error_report(args, t0, str(e))
+        return 2
+    except KeyboardInterrupt:
+        print("movecheck: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as e:  # argparse --help / --version
+        return int(e.code or 0)
+    except Exception as e:  # noqa: BLE001 - no traceback reaches the user
+        if os.environ.get("MOVECHECK_DEBUG"):
+            raise
+        print(f"movecheck: internal error: {type(e).__name__}: {e} "
+              "(set MOVECHECK_DEBUG=1 for a traceback)", file=sys.stderr)
+        _error_report(args, t0, f"internal error: {e}")
+        return 2
+
+
+def _error_report(args: argparse.Namespace | None, t0: float, message: str) -> None:
+    path = getattr(args, "json", None)
+    if path:
+        try:
+            write_json(path, envelope(args.command, False, time.perf_counter() - t0,
+                                      error=message))
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""``movecheck conform``: Hypothesis-driven conformance of a tracker against the spec."""
+
+from __future__ import annotations
+
+from movecheck.cli import add_cloud_arguments, cloud_from_args
+
+HELP = "Hypothesis-driven conformance run of a tracker against the spec"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--tracker", default="reference", metavar="T",
+                   help="reference | placement | nova | jsonl:COMMAND | package.module:factory "
+                        "(default reference)")
+    add_cloud_arguments(p)
+    p.add_argument("--examples", type=int, default=None, metavar="N",
+                   help="Hypothesis examples (step sequences) to run (default 200)")
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="steps per example (default 15)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed (default: a fresh one, printed so the run can be repeated)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="per-call timeout for the tracker (default 10)")
+    p.add_argument("--replay-out", metavar="PATH",
+                   help="write a pytest file that replays the counterexample")
+    p.add_argument("--record-trace", metavar="PATH",
+                   help="record every request and reply as a trace for movecheck validate")
+    p.add_argument("--database", metavar="DIR",
+                   help="Hypothesis example database directory (shares counterexamples "
+                        "between runs; default none)")
+
+
+def check_run_arguments(args) -> tuple[int, int, float]:
+    """--examples/--steps/--timeout with defaults; one sentence if out of range."""
+    from movecheck.conformance.driver import DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_TIMEOUT
+    from movecheck.spec.errors import InputError
+
+    examples = DEFAULT_EXAMPLES if args.examples is None else args.examples
+    steps = DEFAULT_STEPS if args.steps is None else args.steps
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if not 1 <= examples <= 1_000_000:
+        raise InputError(f"--examples must be from 1 to 1000000, not {examples}")
+    if not 1 <= steps <= 10_000:
+        raise InputError(f"--steps must be from 1 to 10000, not {steps}")
+    if not timeout > 0:
+        raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**32:
+        raise InputError(f"--seed must be from 0 to {2**32 - 1}, not {args.seed}")
+    return examples, steps, timeout
+
+
+def summary_lines(result, detail: bool = True) -> list[str]:
+    cov = result.coverage.to_json()
+    never_edges = sum(len(v["never"]) for v in cov["status_edges"].values())
+    all_edges = never_edges + sum(len(v["exercised"]) for v in cov["status_edges"].values())
+    lines = [
+        f"tracker {result.tracker}: {result.examples:,} examples, {result.steps:,} steps in "
+        f"{result.seconds:.2f} s ({result.steps_per_second:,.0f} steps/s), seed {result.seed}",
+        f"observed parts compared: {', '.join(sorted(result.capabilities))}",
+        f"coverage: {len(cov['steps_accepted'])} step kinds accepted, "
+        f"{all_edges - never_edges} of {all_edges} status edges exercised",
+    ]
+    if cov["steps_never_accepted"] and detail:
+        lines.append(f"  steps never accepted: {', '.join(cov['steps_never_accepted'])}")
+    for mtype, edges in cov["status_edges"].items():
+        if edges["never"] and detail:
+            lines.append(f"  {mtype} edges never exercised: "
+                         + ", ".join(f"{a}->{b}" for a, b in edges["never"]))
+    if result.unsupported_steps:
+        lines.append(f"steps the tracker does not support (not generated): "
+                     f"{', '.join(result.unsupported_steps)}")
+    if result.note:
+        lines.append(f"note: {result.note}")
+    return lines
+
+
+def run(args):
+    import time
+
+    from movecheck.conformance.adapters import resolve_tracker
+    from movecheck.conformance.adapters.recorder import RecordingTracker
+    from movecheck.conformance.counterexample import render, report_console, write_replay
+    from movecheck.conformance.driver import run_conformance
+    from movecheck.conformance.progress import Progress
+    from movecheck.conformance.report import envelope, write_json
+
+    examples, steps, timeout = check_run_arguments(args)
+    cloud = cloud_from_args(args)
+    factory = resolve_tracker(args.tracker, timeout=timeout)
+    if args.record_trace:
+        inner_factory = factory
+
+        def factory():
+            return RecordingTracker(inner_factory(), args.record_trace)
+
+    database = None
+    if args.database:
+        from hypothesis.database import DirectoryBasedExampleDatabase
+
+        database = DirectoryBasedExampleDatabase(args.database)
+    t0 = time.perf_counter()
+    fields_of = None
+
+    def save(d, partial: bool) -> None:
+        # Written at once, before any shrinking output, so Ctrl-C or a crash
+        # leaves the best counterexample so far on disk.
+        if args.replay_out:
+            write_replay(args.replay_out, args.tracker, cloud, d)
+        if args.json:
+            fields = {"tracker": args.tracker, "examples": None, "steps": None,
+                      "discrepancy": d.to_json(), "coverage": None, "partial": partial}
+            if fields_of is not None:
+                fields = fields_of()
+            write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
+
+    with Progress(f"conform {args.tracker}") as progress:
+        result = run_conformance(factory, cloud, examples=examples, steps=steps, seed=args.seed,
+                                 timeout=timeout, label=args.tracker, database=database,
+                                 on_found=lambda d: save(d, True), progress=progress)
+    fields = result.report_fields()
+    if result.discrepancy is not None:
+        fields_of = result.report_fields  # noqa: F841 - final files carry the full report
+        save(result.discrepancy, result.interrupted)
+        if args.json:
+            fields = dict(fields, partial=result.interrupted)
+    if result.interrupted:
+        if args.json:
+            write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
+        raise KeyboardInterrupt
+    out = report_console()
+    for line in summary_lines(result, detail=result.discrepancy is None):
+        out.print(line, highlight=False)
+    if result.discrepancy is not None:
+        render(out, cloud, result.discrepancy, args.tracker)
+        if args.replay_out:
+            out.print(f"replay file: {args.replay_out} (pytest {args.replay_out})")
+        return 1, fields
+    out.print("[green]conformant: no discrepancy found[/]")
+    return 0, fields

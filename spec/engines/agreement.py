@@ -1,0 +1,126 @@
+"""The agreement check between the concrete and the symbolic spec (design.md section 5).
+
+For one concrete state and one step (enabled or not), :func:`agreement_problems`
+lists every way the two interpretations disagree:
+
+- the Z3 guard evaluated on the encoded state differs from ``Spec.enabled``;
+- an encoded concrete successor (one per legal device pick) does not satisfy
+  the Z3 transition relation;
+- the Z3 relation admits a successor that is none of the concrete ones;
+- a one-state invariant, or a two-state property on a concrete transition,
+  differs by name; or an abstraction invariant fails on a concrete state.
+
+``tests/test_symbolic_agreement.py`` runs it on Hypothesis-generated reachable
+states and steps; ``movecheck check`` can run it as a self-check
+(:func:`self_check`).
+"""
+
+from __future__ import annotations
+
+import random
+
+import z3
+
+from movecheck.spec import sym_invariants as SI
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.invariants import transition_violations, violations
+from movecheck.spec.symbolic import (
+    SymbolicSpec,
+    concrete_params,
+    encode_state,
+    fresh_state,
+    states_equal,
+    step_args,
+    to_bool,
+)
+from movecheck.spec.vocab import Step
+
+
+def agreement_problems(spec: Spec, state: State, step: Step,
+                       sym: SymbolicSpec | None = None) -> list[str]:
+    """Every disagreement between the two interpretations on ``state`` and ``step``."""
+    sym = sym or SymbolicSpec(concrete_params(spec.cloud))
+    P = sym.P
+    out: list[str] = []
+    es = encode_state(spec, state)
+    viol = violations(spec, state)
+    for name, inv in SI.STATE.items():
+        if to_bool(inv(sym, es)) != (name not in viol):
+            out.append(f"invariant {name}: concrete says {'broken' if name in viol else 'holds'}")
+    if not viol:
+        for name, inv in SI.ABSTRACTION.items():
+            if not to_bool(inv(sym, es)):
+                out.append(f"abstraction invariant {name} fails on a concrete state")
+    a = step_args(spec, step)
+    concrete_enabled = spec.enabled(state, step)
+    if a is None:  # a name the cloud does not have: the concrete spec must reject it
+        if concrete_enabled:
+            out.append(f"{step}: enabled with an unknown name")
+        return out
+    tr = sym.transition(es, a)
+    if to_bool(tr.enabled) != concrete_enabled:
+        out.append(f"{step}: Z3 guard {to_bool(tr.enabled)}, concrete "
+                   f"{spec.why_rejected(state, step) or 'enabled'}")
+        return out
+    post = fresh_state(P)
+    solver = z3.Solver()
+    solver.add(tr.enabled, tr.picks_ok, states_equal(post, tr.post))
+    if not concrete_enabled:
+        if solver.check() != z3.unsat:
+            out.append(f"{step}: disabled, but the Z3 relation has a successor")
+        return out
+    succs = [(p, spec.next_state(state, step, p)) for p in spec.legal_picks(state, step)]
+    encoded = []
+    for picks, t in succs:
+        et = encode_state(spec, t)
+        encoded.append(et)
+        solver.push()
+        solver.add(states_equal(post, et))
+        if solver.check() != z3.sat:
+            out.append(f"{step} picks {picks}: the concrete successor is not a Z3 successor")
+        solver.pop()
+        tv = transition_violations(spec, state, step, t)
+        for name, prop in SI.TRANSITION.items():
+            if to_bool(prop(sym, es, a, et)) != (name not in tv):
+                out.append(f"{step}: two-state property {name}: concrete says "
+                           f"{'broken' if name in tv else 'holds'}")
+    solver.add(*[z3.Not(states_equal(post, et)) for et in encoded])
+    if solver.check() != z3.unsat:
+        out.append(f"{step}: the Z3 relation admits a successor the concrete spec does not")
+    return out
+
+
+def extra_steps(spec: Spec, state: State) -> list[Step]:
+    """Steps beyond ``candidate_steps`` that must be rejected or decided alike: steps on
+    every migration id (used, terminal, unknown) and creating steps with used ids."""
+    from movecheck.spec.steps import CREATING_STEPS, STEPS
+
+    ids = [f"m{k}" for k in range(1, spec.cloud.max_migrations + 2)]
+    out = []
+    for kind, sd in STEPS.items():
+        if sd.params == ("migration",):
+            out += [Step(kind, migration=m) for m in ids]
+    for m in state.migrations:
+        for iid in spec.cloud.instances:
+            for kind in CREATING_STEPS:
+                dest = spec.cloud.host_names[0]
+                flavor = spec.cloud.flavor_names[0] if kind == "resize_claim" else None
+                out.append(Step(kind, migration=m.id, instance=iid, dest=dest, flavor=flavor))
+    return out
+
+
+def self_check(spec: Spec, walks: int = 20, depth: int = 12, seed: int = 0) -> list[str]:
+    """Random walks of enabled steps; the agreement check on one step per visited state."""
+    rng = random.Random(seed)
+    sym = SymbolicSpec(concrete_params(spec.cloud))
+    problems: list[str] = []
+    for _ in range(walks):
+        s = spec.initial()
+        for _ in range(rng.randrange(depth + 1)):
+            succ = list(spec.successors(s))
+            if not succ:
+                break
+            s = rng.choice(succ)[2]
+        steps = list(spec.candidate_steps(s)) + extra_steps(spec, s)
+        problems += agreement_problems(spec, s, rng.choice(steps), sym)
+    return problems
