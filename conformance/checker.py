@@ -2,7 +2,7 @@
 
 The :class:`Checker` is shared by the Hypothesis driver, pytest replay files
 and ``pytest_case``: it applies a step to the spec's concrete interpretation
-(:class:`movecheck.spec.concrete.Spec`) and to the tracker, then compares
+(:class:`movecheck.spec.Spec`) and to the tracker, then compares
 
 1. the outcome: a conformant tracker accepts exactly the steps the spec
    accepts (design.md section 3, last paragraph);
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from movecheck.conformance.faults import TrackerFault, guarded_call
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from movecheck.conformance.protocol import first_error
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.errors import InputError
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, Observation, Step

@@ -8,7 +8,7 @@
 - :mod:`.tracker`          the conformance adapter (:func:`reference_factory`)
 - :mod:`.bugs`             the catalogue of historical Nova bugs, one tracker each
 
-It does not import the spec's step functions (``movecheck.spec.concrete``,
+It does not import the spec's step functions (``movecheck.spec.steps``,
 ``movecheck.spec.invariants``), so that conformance between the two means
 something.
 """

@@ -2,25 +2,24 @@
 
 - :mod:`.vocab` — Cloud, Host, Flavor, Instance, Migration, MigrationContext,
   Step, Outcome, Observation (design.md section 2);
-- :mod:`.steps` — the one list of steps; :mod:`.invariants` — the one list of invariants;
-- :mod:`.statuses` — the status machine of each migration type (networkx);
-- :mod:`.concrete` — the concrete interpretation (:class:`Spec`); :mod:`.explore` —
-  exhaustive search; :mod:`.describe` — states and traces in domain words;
-- :mod:`.symbolic`, :mod:`.sym_invariants` — the Z3 interpretation; :mod:`.agreement` —
-  the check that the two interpretations agree;
-- :mod:`.prove`, :mod:`.parametric`, :mod:`.vacuity`, :mod:`.prove_report`, :mod:`.smt2` —
-  induction proofs, the parametric proof, reachability witnesses, readable
-  counterexamples to induction, the SMT-LIB re-check with a second solver;
-- :mod:`.bmc` — bounded model checking; :mod:`.spec_mutants` — deliberately broken specs;
+- :mod:`.steps` — every step's whole definition (prose, Nova function, guard, effect);
+  :mod:`.invariants` — every invariant; both written once (docs/one-spec.md);
+- :mod:`.state` — the state the rules read; :mod:`.statuses` — the status machine of
+  each migration type (networkx);
+- :mod:`.interpret` — the two readings of the rules: :mod:`.interpret.concrete`
+  (:class:`Spec`, plain Python) and :mod:`.interpret.z3` (Z3 terms);
+- :mod:`.engines` — explore, prove, parametric, bmc, vacuity, spec mutants, smt2,
+  agreement; :mod:`.describe` — states and traces in domain words;
 - :mod:`.cloudfile`, :mod:`.schemas`, :mod:`.docgen` — cloud files, JSON Schemas, doc tables.
 
 The spec never imports the reference tracker (movecheck.model).
 """
 
 from movecheck.spec.cloudfile import default_cloud, load_cloud, resolve_cloud
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec.interpret.concrete import Rejection, Spec
 from movecheck.spec.errors import CloudError, InputError
 from movecheck.spec.invariants import INVARIANTS, transition_violations, violations
+from movecheck.spec.state import State
 from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import STEPS, make_step, step_from_json
 from movecheck.spec.vocab import (
@@ -41,7 +40,7 @@ from movecheck.spec.vocab import (
 __all__ = [
     "CAPABILITIES", "RESOURCE_CLASSES", "INVARIANTS", "STATUS_MACHINES", "STEPS", "TERMINAL",
     "Cloud", "CloudError", "Flavor", "Host", "InputError", "Instance", "Inventory", "Migration",
-    "MigrationContext", "Observation", "Outcome", "Spec", "State", "Step", "default_cloud",
+    "MigrationContext", "Observation", "Outcome", "Rejection", "Spec", "State", "Step", "default_cloud",
     "load_cloud", "make_step", "resolve_cloud", "step_from_json", "transition_violations",
     "violations",
 ]

@@ -7,7 +7,7 @@ migrations with type and status — the way a Nova engineer reads
 
 from __future__ import annotations
 
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.vocab import RESOURCE_CLASSES, VM_DELETED, Step
 
 

@@ -1,29 +1,43 @@
-"""The spec's invariants: the one place that lists them (design.md section 4).
+"""The spec's invariants: each defined once, in this file (design.md sections 4 and 5).
 
 Each invariant has a name (used in every report), a kind (``state`` for a
 one-state invariant, ``transition`` for a two-state property over a step), the
-Nova bug IDs it guards against (nova-moves.md section 6) and a check that
-returns the list of ways the state (or transition) breaks it — empty when it
-holds.  ``auxiliary`` invariants are not in design.md; they strengthen the
-others so that induction goes through, and are proved like them.
+Nova bug IDs it guards against (nova-moves.md section 6) and a rule.  Like the
+steps' rules (:mod:`movecheck.spec.steps`), a rule is written once over the
+operations of :mod:`movecheck.spec.interpret.terms` and read twice: it yields
+``(condition, message, *arguments)`` conjuncts; the concrete reading reports
+the message of every false one (:func:`violations`), the Z3 reading conjoins
+them (:mod:`movecheck.spec.interpret.z3`).  ``message`` is a format string or a
+function of the arguments, only called when the conjunct is false.
+
+``auxiliary`` invariants are not in design.md; they strengthen the others so
+that induction goes through, and are proved like them.  :data:`ABSTRACTION`
+holds the facts the Z3 reading needs about its own encoding (docs/proofs.md);
+the one written here (``context_devices``) is a fact of the spec that the
+concrete reading checks too.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from movecheck.spec.concrete import Spec, State
-from movecheck.spec.statuses import ALLOWED_EDGES, LANDED, NEW, TERMINAL, edge_step_names
-from movecheck.spec.vocab import (
-    EVACUATION,
-    RESIZE,
-    RESOURCE_CLASSES,
-    VM_DELETED,
-    VM_RESIZED,
-    Step,
+from movecheck.spec.interpret.terms import AND, EQ, IMP, NE, NOT, OR, SUM, ite
+from movecheck.spec.state import ST, STATUSES, TY, VM_DEL, VM_RSZ
+from movecheck.spec.statuses import ALLOWED_EDGES, NEW, TERMINAL, edge_step_names
+from movecheck.spec.steps import (
+    VM_NAMES,
+    Named,
+    alive,
+    charged_flavor,
+    device_holds,
+    in_progress,
+    landed,
+    migration_hold,
+    status_is,
+    type_is,
 )
+from movecheck.spec.vocab import EVACUATION, MIGRATION, MIGRATION_TYPES, RESIZE, RESOURCE_CLASSES, Step
 
 
 @dataclass(frozen=True)
@@ -33,287 +47,278 @@ class Invariant:
     statement: str
     bugs: tuple[str, ...]
     auxiliary: bool
-    check: Callable[..., list[str]]
+    rule: Callable  # (x, s) or (x, s, step, t) -> conjuncts
+
+    def check(self, spec, *args) -> list[str]:
+        """The ways the state (or transition) breaks the invariant, in the concrete reading."""
+        return spec.messages(self.rule, *args)
+
+
+def _vec(v) -> str:
+    return str(dict(zip(RESOURCE_CLASSES, v, strict=True)))
+
+
+def _usage_msg(host, got, want) -> str:
+    return f"{host} usage {_vec(got)} != recomputed {_vec(want)}"
 
 
 # ----------------------------------------------------------------- one-state
 
 
-def _capacity(spec: Spec, s: State) -> list[str]:
-    out = []
-    for k, h in enumerate(spec.cloud.hosts):
-        for j, rc in enumerate(RESOURCE_CLASSES):
-            if s.usage[k][j] > spec.int_capacity[k][j]:
-                out.append(f"{h.name} {rc} usage {s.usage[k][j]} > capacity {spec.capacity[k][j]}")
-    return out
+def capacity(x, s):
+    for h in x.hosts:
+        u, c = x.usage(s, h), x.cap(h)
+        for r, rc in enumerate(RESOURCE_CLASSES):
+            yield u[r] <= c[r], "{} {} usage {} > capacity {}", h, rc, u[r], x.cap_exact(h, r)
 
 
-def _non_negative(spec: Spec, s: State) -> list[str]:
-    return [
-        f"{h.name} {rc} usage {s.usage[k][j]} < 0"
-        for k, h in enumerate(spec.cloud.hosts)
-        for j, rc in enumerate(RESOURCE_CLASSES)
-        if s.usage[k][j] < 0
-    ]
+def non_negative(x, s):
+    for h in x.hosts:
+        u = x.usage(s, h)
+        for r, rc in enumerate(RESOURCE_CLASSES):
+            yield u[r] >= 0, "{} {} usage {} < 0", h, rc, u[r]
 
 
-def _diff(spec: Spec, s: State, hosts: set[str] | None) -> list[str]:
-    expected = spec.holds(s)
-    if s.usage == expected:  # the common case: nothing to report
-        return []
-    out = []
-    for k, h in enumerate(spec.cloud.hosts):
-        if hosts is not None and h.name not in hosts:
+def conservation(x, s):
+    rec = x.holds(s)
+    for h in x.hosts:
+        yield x.veq(x.usage(s, h), rec[h]), _usage_msg, h, x.usage(s, h), rec[h]
+
+
+def _resize_flavor_ok(sl):
+    """A resizing instance has the new flavor from finished on, the old before; and
+    old/new flavor are the migration's."""
+    want = ite(status_is(sl, "finished", "confirming", "reverting"), sl.mnew, sl.mold)
+    return AND(EQ(sl.flavor, want), EQ(sl.oldf, sl.mold), EQ(sl.newf, sl.mnew))
+
+
+def exactly_once(x, s):
+    rec = x.holds(s)
+    for sl in s.slots:
+        moving = in_progress(sl)
+        if moving is False:
+            continue  # (a Python False premise: the conjuncts hold in both readings)
+        live = AND(moving, alive(sl))
+        want_host = ite(landed(sl), sl.mdst, sl.msrc)
+        yield IMP(live, EQ(sl.host, want_host)), "{} is {} but {} is on {}, not {}", \
+            sl.mid, Named(STATUSES, sl.mst), sl.iid, sl.host, want_host
+        flavor_ok = ite(type_is(sl, RESIZE, MIGRATION), _resize_flavor_ok(sl),
+                        AND(EQ(sl.flavor, sl.mold), EQ(sl.mold, sl.mnew)))
+        yield IMP(live, flavor_ok), "{} is {} but {} has flavor {} (old {}, new {})", \
+            sl.mid, Named(STATUSES, sl.mst), sl.iid, sl.flavor, sl.oldf, sl.newf
+        for h in x.hosts:
+            touched = AND(moving, OR(EQ(sl.msrc, h), EQ(sl.mdst, h)))
+            if touched is not False:
+                yield IMP(touched, x.veq(x.usage(s, h), rec[h])), _usage_msg, h, x.usage(s, h), \
+                    rec[h]
+
+
+def devices_exclusive(x, s):
+    for dev, n in x.holder_counts(s):
+        yield n <= 1, "device {} is held {} times", dev, n
+    for sl in s.slots:
+        for held, host, devs in device_holds(x, sl):
+            if held is not False:
+                yield IMP(held, x.dev_on(devs, host)), \
+                    "{} holds {}, which are not all devices of {}", sl.iid, devs, host
+        live = alive(sl)
+        if live is False:
             continue
-        if s.usage[k] != expected[k]:
-            got = dict(zip(RESOURCE_CLASSES, s.usage[k], strict=True))
-            want = dict(zip(RESOURCE_CLASSES, expected[k], strict=True))
-            out.append(f"{h.name} usage {got} != recomputed {want}")
-    return out
-
-
-def _conservation(spec: Spec, s: State) -> list[str]:
-    return _diff(spec, s, None)
-
-
-def _in_progress(spec: Spec, s: State):
-    return [m for m in s.migrations if m.status not in TERMINAL[m.migration_type]]
-
-
-def _exactly_once(spec: Spec, s: State) -> list[str]:
-    out = []
-    hosts: set[str] = set()
-    for m in _in_progress(spec, s):
-        hosts.update((m.source, m.dest))
-        inst = spec.instance(s, m.instance)
-        if inst is None or inst.vm_state == VM_DELETED:
-            continue  # no_ghosts reports this
-        landed = m.status in LANDED[m.migration_type]
-        want_host = m.dest if landed else m.source
-        if inst.host != want_host:
-            out.append(f"{m.id} is {m.status} but {inst.id} is on {inst.host}, not {want_host}")
-        if m.migration_type in (RESIZE, "migration"):
-            want_flavor = m.new_flavor if m.status in ("finished", "confirming", "reverting") \
-                else m.old_flavor
-            if inst.flavor != want_flavor or (inst.old_flavor, inst.new_flavor) != (
-                m.old_flavor, m.new_flavor
-            ):
-                out.append(f"{m.id} is {m.status} but {inst.id} has flavor {inst.flavor} "
-                           f"(old {inst.old_flavor}, new {inst.new_flavor})")
-        elif inst.flavor != m.old_flavor or m.old_flavor != m.new_flavor:
-            out.append(f"{m.id} moves {inst.id} with flavor {m.old_flavor}, it has {inst.flavor}")
-    return out + _diff(spec, s, hosts)
-
-
-def _devices_exclusive(spec: Spec, s: State) -> list[str]:
-    out = []
-    holds = spec.device_holds(s)
-    for (host, dev), n in Counter((h, d) for h, d, _ in holds).items():
-        if n > 1:
-            out.append(f"device {host}/{dev} is held {n} times")
-    for host, dev, holder in holds:
-        if dev not in spec.devices[host]:
-            out.append(f"{holder} holds {dev}, which is not a device of {host}")
-    for inst in s.instances:
-        if inst is None or inst.vm_state == VM_DELETED:
+        f = charged_flavor(x, sl)
+        yield IMP(live, EQ(x.dev_count(sl.dev), x.fdev(f))), \
+            "{} holds {} devices, flavor {} needs {}", sl.iid, x.dev_count(sl.dev), f, x.fdev(f)
+        has = AND(live, sl.mc)
+        if has is False:
             continue
-        f = spec.charged_flavor(s, inst)
-        if len(inst.devices) != spec.ndev[f]:
-            out.append(f"{inst.id} holds {len(inst.devices)} devices, flavor {f} needs {spec.ndev[f]}")
-        mc = inst.migration_context
-        if mc is None:
-            continue
-        m = spec.migration(s, mc.migration_id)
-        if m is None:
-            continue  # context_matches reports this
-        landed = m.status in LANDED[m.migration_type]
-        if inst.devices != (mc.new_devices if landed else mc.old_devices):
-            out.append(f"{inst.id} holds {list(inst.devices)}, its MigrationContext says "
-                       f"{list(mc.new_devices if landed else mc.old_devices)}")
-        if len(mc.new_devices) != spec.ndev[m.new_flavor]:
-            out.append(f"{m.id} claimed {len(mc.new_devices)} devices, {m.new_flavor} needs "
-                       f"{spec.ndev[m.new_flavor]}")
-    return out
+        want = ite(landed(sl), sl.mcn, sl.mco)
+        yield IMP(has, x.dev_eq(sl.dev, want)), "{} holds {}, its MigrationContext says {}", \
+            sl.iid, sl.dev, want
+        yield IMP(has, EQ(x.dev_count(sl.mcn), x.fdev(sl.mnew))), \
+            "{} claimed {} devices, {} needs {}", sl.mid, x.dev_count(sl.mcn), sl.mnew, x.fdev(sl.mnew)
 
 
-def _single_move(spec: Spec, s: State) -> list[str]:
-    c = Counter(m.instance for m in _in_progress(spec, s))
-    return [f"{i} has {n} in-progress migrations" for i, n in c.items() if n > 1]
+def single_move(x, s):
+    for sl in s.slots:
+        n = sl.older + ite(in_progress(sl), 1, 0)
+        yield n <= 1, "{} has {} in-progress migrations", sl.iid, n
 
 
-def _no_ghosts(spec: Spec, s: State) -> list[str]:
-    out = []
-    for m in _in_progress(spec, s):
-        inst = spec.instance(s, m.instance)
-        if inst is None or inst.vm_state == VM_DELETED:
-            out.append(f"{m.id} is {m.status} but its instance {m.instance} does not exist")
-    for inst in s.instances:
-        if inst is not None and inst.vm_state == VM_DELETED and (
-            inst.devices or inst.migration_context is not None
-        ):
-            out.append(f"deleted {inst.id} still holds devices or a MigrationContext")
-    expected = spec.holds(s)
-    for k, h in enumerate(spec.cloud.hosts):
-        if not any(expected[k]) and any(s.usage[k]):
-            got = dict(zip(RESOURCE_CLASSES, s.usage[k], strict=True))
-            out.append(f"{h.name} holds nothing for anyone but its usage is {got}")
-    return out
+def no_ghosts(x, s):
+    for sl in s.slots:
+        yield IMP(in_progress(sl), alive(sl)), "{} is {} but its instance {} does not exist", \
+            sl.mid, Named(STATUSES, sl.mst), sl.iid
+        yield IMP(EQ(sl.vm, VM_DEL), AND(EQ(x.dev_count(sl.dev), 0), NOT(sl.mc))), \
+            "deleted {} still holds devices or a MigrationContext", sl.iid
+    rec = x.holds(s)
+    for h in x.hosts:
+        yield IMP(x.veq(rec[h], x.ZERO), x.veq(x.usage(s, h), x.ZERO)), \
+            "{} holds nothing for anyone but its usage is {}", h, x.usage(s, h)
 
 
 # auxiliary (strengthening) invariants
 
 
-def _context_matches(spec: Spec, s: State) -> list[str]:
+def context_matches(x, s):
     """An instance has a MigrationContext iff its in-progress move has claimed (I7)."""
-    out = []
-    for inst in s.instances:
-        if inst is None or inst.vm_state == VM_DELETED:
+    for sl in s.slots:
+        live = alive(sl)
+        if live is False:
             continue
-        m = spec.in_progress_of(s, inst.id)
-        claimed = m is not None and not (m.migration_type == EVACUATION and m.status == "accepted")
-        mc = inst.migration_context
-        if claimed and (mc is None or mc.migration_id != m.id):
-            out.append(f"{inst.id} is moving with {m.id} but its MigrationContext is {mc}")
-        if not claimed and mc is not None:
-            out.append(f"{inst.id} has a MigrationContext for {mc.migration_id} but no claimed move")
-        resizing = m is not None and m.migration_type in (RESIZE, "migration")
-        if not resizing and (inst.old_flavor is not None or inst.new_flavor is not None):
-            out.append(f"{inst.id} has old/new flavor set but is not resizing")
-        want_resized = resizing and m.status in ("finished", "confirming", "reverting")
-        if (inst.vm_state == VM_RESIZED) != want_resized:
-            out.append(f"{inst.id} is {inst.vm_state} while its move is "
-                       f"{m.status if m else 'absent'}")
-    return out
+        moving = in_progress(sl)
+        claimed = AND(moving, NOT(AND(type_is(sl, EVACUATION), status_is(sl, "accepted"))))
+        resizing = AND(moving, type_is(sl, RESIZE, MIGRATION))
+        want_resized = AND(resizing, status_is(sl, "finished", "confirming", "reverting"))
+        yield IMP(live, EQ(sl.mc, claimed)), \
+            "{}: has a MigrationContext: {}, its move {} has claimed: {}", sl.iid, sl.mc, sl.mid, \
+            claimed
+        yield IMP(AND(live, NOT(resizing)), AND(EQ(sl.oldf, x.NONE), EQ(sl.newf, x.NONE))), \
+            "{} has old/new flavor set but is not resizing", sl.iid
+        yield IMP(live, EQ(EQ(sl.vm, VM_RSZ), want_resized)), "{} is {} while its move is {}", \
+            sl.iid, Named(VM_NAMES, sl.vm), Named(STATUSES, sl.mst)
 
 
-def _evacuation_source_down(spec: Spec, s: State) -> list[str]:
+def evacuation_source_down(x, s):
     """An in-progress evacuation's source is down (host_up ends it)."""
-    return [
-        f"{m.id} is {m.status} but its source {m.source} is up"
-        for m in _in_progress(spec, s)
-        if m.migration_type == EVACUATION and spec.is_up(s, m.source)
-    ]
+    for sl in s.slots:
+        evacuating = AND(in_progress(sl), type_is(sl, EVACUATION))
+        if evacuating is not False:
+            yield IMP(evacuating, NOT(x.up(s, sl.msrc))), "{} is {} but its source {} is up", \
+                sl.mid, Named(STATUSES, sl.mst), sl.msrc
 
 
-def _moves_change_host(spec: Spec, s: State) -> list[str]:
-    """Only a resize may stay on its host (same-host resize); names are known."""
-    out = []
-    for m in s.migrations:
-        if m.source == m.dest and m.migration_type != RESIZE:
-            out.append(f"{m.id} is a {m.migration_type} from {m.source} to itself")
-        if m.migration_type == RESIZE and m.old_flavor == m.new_flavor:
-            out.append(f"{m.id} is a resize that keeps flavor {m.old_flavor}")
-    return out
+def moves_change_host(x, s):
+    """Only a resize may stay on its host (same-host resize); a resize changes the flavor."""
+    for sl in s.slots:
+        yield IMP(AND(sl.mx, EQ(sl.msrc, sl.mdst)), type_is(sl, RESIZE)), \
+            "{} is a {} from {} to itself", sl.mid, Named(MIGRATION_TYPES, sl.mtype), sl.msrc
+        yield IMP(AND(sl.mx, type_is(sl, RESIZE)), NE(sl.mold, sl.mnew)), \
+            "{} is a resize that keeps flavor {}", sl.mid, sl.mold
+
+
+def context_devices(x, s):
+    """The MigrationContext's old devices are the old flavor's count, on the source;
+    its new devices are on the dest."""
+    for sl in s.slots:
+        has = AND(alive(sl), sl.mc)
+        if has is False:
+            continue
+        yield IMP(has, EQ(x.dev_count(sl.mco), x.fdev(sl.mold))), \
+            "{}'s MigrationContext has {} old devices, {} needs {}", sl.iid, sl.mco, sl.mold, \
+            x.fdev(sl.mold)
+        yield IMP(has, AND(x.dev_on(sl.mco, sl.msrc), x.dev_on(sl.mcn, sl.mdst))), \
+            "{}'s MigrationContext devices are not on the source and dest", sl.iid
 
 
 # ----------------------------------------------------------------- two-state
 
+# (type, before, after) codes of every edge a step kind may take, from the status machines.
+_EDGES_BY_STEP: dict[str, frozenset] = {}
+_CREATES_BY_STEP: dict[str, frozenset] = {}
+for _t in MIGRATION_TYPES:
+    for _b, _c in ALLOWED_EDGES[_t]:
+        for _k in edge_step_names(_t, _b, _c):
+            if _b == NEW:
+                _CREATES_BY_STEP[_k] = _CREATES_BY_STEP.get(_k, frozenset()) | {(TY[_t], ST[_c])}
+            elif _b not in TERMINAL[_t]:
+                _EDGES_BY_STEP[_k] = _EDGES_BY_STEP.get(_k, frozenset()) | {(TY[_t], ST[_b], ST[_c])}
 
-def _status_graph(spec: Spec, before: State, step: Step, after: State) -> list[str]:
-    if before.migrations is after.migrations:
-        return []  # the step wrote no migration record
-    out = []
-    old = {m.id: m for m in before.migrations}
-    new_ids = [m.id for m in after.migrations]
-    for mid in old:
-        if mid not in new_ids:
-            out.append(f"{mid} disappeared")
-    for m in after.migrations:
-        prev = old.get(m.id)
-        if prev is m:
+
+def _row_in(values: tuple, rows: frozenset):
+    """``values`` is one of ``rows`` (tuples of codes)."""
+    if all(type(v) is int for v in values):
+        return values in rows
+    return OR(*[AND(*[EQ(v, c) for v, c in zip(values, row, strict=True)]) for row in sorted(rows)])
+
+
+def _same_record(a, b):
+    return AND(a.mx, b.mx, EQ(a.mid, b.mid))
+
+
+def status_graph(x, s, p, t):
+    for a, b in zip(s.slots, t.slots, strict=True):
+        if a is b:
+            continue  # the step left this slot alone
+        same = _same_record(a, b)
+        # a record never disappears: the slot keeps it, or a newer one (a is retired)
+        yield IMP(a.mx, b.mx), "{} disappeared", a.mid
+        yield IMP(same, AND(*[EQ(getattr(a, n), getattr(b, n))
+                              for n in ("mtype", "msrc", "mdst", "mold", "mnew")])), \
+            "{} changed a field other than its status", a.mid
+        moved = AND(same, NE(a.mst, b.mst))
+        yield IMP(moved, _row_in((a.mtype, a.mst, b.mst), _EDGES_BY_STEP.get(p.kind, frozenset()))), \
+            "{} ({}) went {} -> {}, not an edge of its status machine taken by {}", \
+            b.mid, Named(MIGRATION_TYPES, b.mtype), Named(STATUSES, a.mst), \
+            Named(STATUSES, b.mst), p.kind
+        yield IMP(AND(b.mx, NOT(same)), _row_in((b.mtype, b.mst), _CREATES_BY_STEP.get(p.kind, frozenset()))), \
+            "{} was created {} by {}", b.mid, Named(STATUSES, b.mst), p.kind
+
+
+def _moved_to(a, b, status: str):
+    return AND(b.mx, status_is(b, status), NOT(AND(_same_record(a, b), status_is(a, status))))
+
+
+def _frees(x, s, t, host, flavor, devs, verb, mid):
+    """The step freed exactly ``flavor`` on ``host`` and ``devs`` are no longer held there."""
+    want = x.vsub(x.usage_at(s, host), x.fvec(flavor))
+    yield x.veq(x.usage_at(t, host), want), "{} of {}: {} usage {}, expected {} (before {} minus {})", \
+        verb, mid, host, x.usage_at(t, host), want, x.usage_at(s, host), flavor
+    yield x.none_held(t, host, devs), "{} of {}: a device of {} on {} is still held", verb, mid, devs, host
+
+
+def confirm_frees_source(x, s, p, t):
+    for a, b in zip(s.slots, t.slots, strict=True):
+        if a is b:
             continue
-        prev_status = NEW if prev is None else prev.status
-        if prev is not None and prev._replace(status=m.status) != m:
-            out.append(f"{m.id} changed a field other than its status")
-        if prev_status == m.status:
+        confirmed = _moved_to(a, b, "confirmed")
+        if confirmed is False:
             continue
-        if prev_status in TERMINAL[m.migration_type]:
-            out.append(f"{m.id} left terminal status {prev_status} for {m.status}")
-        elif (prev_status, m.status) not in ALLOWED_EDGES[m.migration_type]:
-            out.append(f"{m.id} ({m.migration_type}) went {prev_status} -> {m.status}, "
-                       "not an edge of its status machine")
-        elif step.kind not in edge_step_names(m.migration_type, prev_status, m.status):
-            out.append(f"{m.id} went {prev_status} -> {m.status} by {step.kind}")
-    return out
+        mc = AND(a.mc, _same_record(a, b), NE(b.msrc, b.mdst))
+        for c in _frees(x, s, t, b.msrc, b.mold, ite(mc, a.mco, x.NO_DEVICES), "confirm", b.mid):
+            yield (IMP(confirmed, c[0]),) + c[1:]
 
 
-def _moved_to(before: State, after: State, status: str):
-    if before.migrations is after.migrations:
-        return []
-    old = {m.id: m.status for m in before.migrations}
-    return [m for m in after.migrations if m.status == status and old.get(m.id) != status]
-
-
-def _frees(spec: Spec, before: State, after: State, host: str, flavor: str, what: str,
-           devices: tuple[str, ...]) -> list[str]:
-    out = []
-    k = spec.host_index[host]
-    want = tuple(b - n for b, n in zip(before.usage[k], spec.vec[flavor], strict=True))
-    if after.usage[k] != want:
-        out.append(f"{what}: {host} usage {after.usage[k]}, expected {want} "
-                   f"(before {before.usage[k]} minus {flavor})")
-    held = {(h, d) for h, d, _ in spec.device_holds(after)}
-    out += [f"{what}: device {host}/{d} still held" for d in devices if (host, d) in held]
-    return out
-
-
-def _context_of(spec: Spec, s: State, mid: str):
-    for inst in s.instances:
-        if inst is not None and inst.migration_context and inst.migration_context.migration_id == mid:
-            return inst.migration_context
-    return None
-
-
-def _confirm_frees_source(spec: Spec, before: State, step: Step, after: State) -> list[str]:
-    out = []
-    for m in _moved_to(before, after, "confirmed"):
-        mc = _context_of(spec, before, m.id)
-        out += _frees(spec, before, after, m.source, m.old_flavor, f"confirm of {m.id}",
-                      mc.old_devices if mc and not m.is_same_host else ())
-    return out
-
-
-def _revert_frees_dest(spec: Spec, before: State, step: Step, after: State) -> list[str]:
-    out = []
-    for m in _moved_to(before, after, "reverted"):
-        mc = _context_of(spec, before, m.id)
-        out += _frees(spec, before, after, m.dest, m.new_flavor, f"revert of {m.id}",
-                      mc.new_devices if mc else ())
-        inst = spec.instance(after, m.instance)
-        if inst.host != m.source or inst.flavor != m.old_flavor:
-            out.append(f"revert of {m.id}: {inst.id} is on {inst.host} with {inst.flavor}, "
-                       f"expected {m.source} with {m.old_flavor}")
-    return out
-
-
-def _evacuation_source_hold(spec: Spec, before: State, step: Step, after: State) -> list[str]:
-    out = []
-    after_by_id = {m.id: m for m in after.migrations}
-    freed: dict[str, tuple[int, ...]] = {}  # source host -> what the step must free there
-    for m in before.migrations:
-        if m.migration_type != EVACUATION or m.status in TERMINAL[EVACUATION]:
+def revert_frees_dest(x, s, p, t):
+    for a, b in zip(s.slots, t.slots, strict=True):
+        if a is b:
             continue
-        m2 = after_by_id[m.id]
-        k = spec.host_index[m.source]
-        if m2.status == "completed":
-            if step.kind != "host_up" or step.host != m.source:
-                out.append(f"{m.id} completed by {step} instead of host_up({m.source})")
-            if m.status == "done":
-                v = freed.get(m.source, (0,) * len(RESOURCE_CLASSES))
-                freed[m.source] = tuple(a + b for a, b in zip(v, spec.vec[m.old_flavor],
-                                                              strict=True))
+        reverted = _moved_to(a, b, "reverted")
+        if reverted is False:
+            continue
+        mc = AND(a.mc, _same_record(a, b))
+        for c in _frees(x, s, t, b.mdst, b.mnew, ite(mc, a.mcn, x.NO_DEVICES), "revert", b.mid):
+            yield (IMP(reverted, c[0]),) + c[1:]
+        yield IMP(reverted, AND(EQ(b.host, b.msrc), EQ(b.flavor, b.mold))), \
+            "revert of {}: {} is on {} with {}, expected {} with {}", b.mid, b.iid, b.host, b.flavor, \
+            b.msrc, b.mold
+
+
+def evacuation_source_hold(x, s, p, t):
+    freed = []  # (condition, source host, flavor) the step must free there
+    for a, b in zip(s.slots, t.slots, strict=True):
+        live = AND(a.mx, type_is(a, EVACUATION), in_progress(a))
+        if live is False:
+            continue
+        after = ite(_same_record(a, b), b.mst, a.mst)
+        completed = AND(live, EQ(after, ST["completed"]))
+        by_host_up = AND(EQ(p.host, a.msrc)) if p.kind == "host_up" else False
+        yield IMP(completed, by_host_up), "{} completed by {} instead of host_up({})", a.mid, \
+            p.kind, a.msrc
+        freed.append((AND(completed, status_is(a, "done")), a.msrc, a.mold))
         # delete, fail and another host's restart roll back OTHER moves, which may
         # release their claims on this down host; this move's own hold stays.
-        elif (step.kind not in ("delete", "fail", "host_up") and not spec.is_up(after, m.source)
-              and after.usage[k] != before.usage[k]):
-            out.append(f"{m.source} is down with {m.id} {m2.status} but its usage changed "
-                       f"from {before.usage[k]} to {after.usage[k]} by {step}")
-    for host, v in freed.items():
-        k = spec.host_index[host]
-        want = tuple(b - n for b, n in zip(before.usage[k], v, strict=True))
-        if after.usage[k] != want:
-            out.append(f"source clean-up on {host}: usage {after.usage[k]}, expected {want}")
-    return out
+        if p.kind not in ("delete", "fail", "host_up"):
+            kept = AND(live, NOT(completed), NOT(x.up(t, a.msrc)))
+            yield IMP(kept, x.veq(x.usage_at(t, a.msrc), x.usage_at(s, a.msrc))), \
+                "{} is down with {} in progress but its usage changed from {} to {} by {}", \
+                a.msrc, a.mid, x.usage_at(s, a.msrc), x.usage_at(t, a.msrc), p.kind
+    for h in x.hosts:
+        here = [(AND(c, EQ(src, h)), f) for c, src, f in freed]
+        if all(c is False for c, _ in here):
+            continue
+        amount = [SUM([ite(c, x.fvec(f)[r], 0) for c, f in here]) for r in range(len(RESOURCE_CLASSES))]
+        want = x.vsub(x.usage(s, h), tuple(amount))
+        yield IMP(OR(*[c for c, _ in here]), x.veq(x.usage(t, h), want)), \
+            "source clean-up on {}: usage {}, expected {}", h, x.usage(t, h), want
 
 
 _I = Invariant
@@ -324,78 +329,82 @@ INVARIANTS: dict[str, Invariant] = {
     for i in [
         _I("capacity", "state",
            "per host and resource class: usage <= (total - reserved) x allocation_ratio",
-           ("1417667", "1549984", "1845146", "1791075"), False, _capacity),
+           ("1417667", "1549984", "1845146", "1791075"), False, capacity),
         _I("conservation", "state",
            "tracked usage = the audit's recomputation from instances + in-progress migrations "
            "(the reconciliation equation)",
            ("1519001", "1543123", "1583720", "1600304", "1879878", "1896463", "1944759",
-            "1953359", "1834349"), False, _conservation),
+            "1953359", "1834349"), False, conservation),
         _I("exactly_once", "state",
            "an in-progress move holds the new flavor on dest exactly once until the instance "
            "lands and the old flavor on source exactly once after it leaves (same host: old + "
            "new); the instance is where its migration's status says",
-           ("1600304", "1519001", "1845146", "1791075", "1944759"), False, _exactly_once),
+           ("1600304", "1519001", "1845146", "1791075", "1944759"), False, exactly_once),
         _I("devices_exclusive", "state",
            "a device is held by at most one consumer, on its own host, and matches the "
            "MigrationContext",
            ("1549984", "1607219", "1641750", "1368201", "1512880", "1893221"), False,
-           _devices_exclusive),
+           devices_exclusive),
         _I("single_move", "state", "at most one in-progress migration per instance",
-           ("1600304", "1611458"), False, _single_move),
+           ("1600304", "1611458"), False, single_move),
         _I("no_ghosts", "state",
            "deleted instances and finished migrations hold nothing",
-           ("1543123", "1583720", "1545675", "1707071", "1712045", "1794996"), False, _no_ghosts),
+           ("1543123", "1583720", "1545675", "1707071", "1712045", "1794996"), False, no_ghosts),
         _I("non_negative", "state", "no usage below zero", ("1879878", "1587386"), False,
-           _non_negative),
+           non_negative),
         _I("context_matches", "state",
            "an instance has a MigrationContext exactly while its in-progress move has claimed, "
            "naming that migration; old/new flavor only while resizing; vm_state resized "
            "exactly from finished until confirmed or reverted",
-           ("1600304", "1834349"), True, _context_matches),
+           ("1600304", "1834349"), True, context_matches),
         _I("evacuation_source_down", "state",
            "an in-progress evacuation's source host is down",
-           ("1518200", "1764883"), True, _evacuation_source_down),
+           ("1518200", "1764883"), True, evacuation_source_down),
         _I("moves_change_host", "state",
            "only a resize may keep its host (same-host resize); a resize changes the flavor",
-           (), True, _moves_change_host),
+           (), True, moves_change_host),
         _I("status_graph", "transition",
            "statuses change only along the type's edges, by the steps that label them; "
            "terminal statuses absorb; migration records never change otherwise",
-           ("1518200", "1879878", "1543123"), False, _status_graph),
+           ("1518200", "1879878", "1543123"), False, status_graph),
         _I("confirm_frees_source", "transition",
            "the step that confirms a migration frees exactly the old flavor and old devices "
            "on the source",
-           ("1647370", "1818914", "1641750", "1707071", "1585214"), False, _confirm_frees_source),
+           ("1647370", "1818914", "1641750", "1707071", "1585214"), False, confirm_frees_source),
         _I("revert_frees_dest", "transition",
            "the step that reverts a migration frees exactly the new flavor and new devices on "
            "the dest, and puts the instance back on the source with the old flavor",
-           ("1607219", "1709902", "1879878"), False, _revert_frees_dest),
+           ("1607219", "1709902", "1879878"), False, revert_frees_dest),
         _I("evacuation_source_hold", "transition",
            "while an evacuation is in progress its down source keeps its hold; only the "
            "source's restart completes it, freeing exactly the flavor",
-           ("1518200", "1712850", "1764883", "1896463"), False, _evacuation_source_hold),
+           ("1518200", "1712850", "1764883", "1896463"), False, evacuation_source_hold),
     ]
 }
+
+#: Facts of the encoding the proofs need as hypotheses (docs/proofs.md); the Z3 reading
+#: adds its own (codes in range, migration numbering).
+ABSTRACTION: dict[str, Callable] = {"context_devices": context_devices}
 
 STATE_INVARIANTS = tuple(n for n, i in INVARIANTS.items() if i.kind == "state")
 TRANSITION_INVARIANTS = tuple(n for n, i in INVARIANTS.items() if i.kind == "transition")
 
 
-def violations(spec: Spec, state: State) -> dict[str, list[str]]:
+def violations(spec, state) -> dict[str, list[str]]:
     """The one-state invariants ``state`` breaks, with messages ({} when all hold)."""
     out = {}
     for name in STATE_INVARIANTS:
-        msgs = INVARIANTS[name].check(spec, state)
+        msgs = spec.messages(INVARIANTS[name].rule, state)
         if msgs:
             out[name] = msgs
     return out
 
 
-def transition_violations(spec: Spec, before: State, step: Step, after: State) -> dict[str, list[str]]:
+def transition_violations(spec, before, step: Step, after) -> dict[str, list[str]]:
     """The two-state properties the transition ``before --step--> after`` breaks."""
     out = {}
     for name in TRANSITION_INVARIANTS:
-        msgs = INVARIANTS[name].check(spec, before, step, after)
+        msgs = spec.messages(INVARIANTS[name].rule, before, step, after)
         if msgs:
             out[name] = msgs
     return out
@@ -407,6 +416,6 @@ def bugs_for(names) -> list[str]:
 
 
 __all__ = [
-    "INVARIANTS", "STATE_INVARIANTS", "TRANSITION_INVARIANTS", "Invariant", "violations",
-    "transition_violations", "bugs_for",
+    "ABSTRACTION", "INVARIANTS", "STATE_INVARIANTS", "TRANSITION_INVARIANTS", "Invariant",
+    "violations", "transition_violations", "bugs_for", "migration_hold",
 ]

@@ -1,20 +1,270 @@
-"""The spec's steps: the one place that lists them (design.md section 3).
+"""The spec's steps: each step's whole definition, in one place (design.md sections 3 and 5).
 
-Each row names the step as Nova's function that performs it, its parameters,
-the migration type it belongs to (if any), and in domain words when it is
-enabled and what it does.  The guards and effects themselves are in
-:mod:`movecheck.spec.concrete` (concrete interpretation) and
-:mod:`movecheck.spec.symbolic` (Z3); both dispatch on these names, and the
-docs (docs/spec.md) are checked against this table by a test.
+Each step below is one class used as a namespace: its Nova function, its
+parameters, in domain words when it is enabled and what it does, and the rule
+itself — ``when`` (the guard) and ``then`` (the effect), plus ``claim`` for a
+step that picks devices.  The rule is written ONCE, as Python over the
+operations of :mod:`movecheck.spec.interpret.terms`, and read twice: with
+plain values by :mod:`movecheck.spec.interpret.concrete` (explore,
+conformance) and with Z3 terms by :mod:`movecheck.spec.interpret.z3` (prove,
+bmc).  docs/one-spec.md explains the mechanism; docs/spec.md lists the steps
+(generated from this table).
+
+How a rule reads:
+
+- ``when(x, s, sl, p)`` yields the guard's conjuncts, each
+  ``(reason code, condition, *message arguments)``, in the order a person
+  checks them.  The concrete reading stops at the first false one and
+  reports its reason (:data:`REASONS`); the Z3 reading conjoins them all.
+- ``then(x, s, sl, p, picks)`` returns the acting slot's new value and the
+  usage it charges or frees, ``[(condition, host, flavor, +1 | -1)]``.
+- ``s`` is the state, ``sl`` the acting slot (:class:`~movecheck.spec.state.Slot`:
+  the instance and its latest migration record; ``m*`` fields are the
+  migration's), ``p`` the step's parameters, ``x`` the reading (lookups such
+  as ``x.up(s, host)`` and ``x.fvec(flavor)``, the cloud's numbers).
+- ``acts`` says which slot acts: the instance named by the step, the one
+  whose latest migration the step names, or none (a host step, whose rule
+  takes ``(x, s, p)`` and returns the new state).
+
+Rules branch with :func:`ite`, ``AND``/``OR``/``NOT``, never with ``if`` on a
+state value (a Z3 term has no truth value).  Step parameters are names in
+the concrete reading and indices or free terms in the Z3 one: compare them
+with ``EQ``/``NE``, look them up through ``x``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from movecheck.spec.errors import InputError
-from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, RESIZE, Step
+from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
+from movecheck.spec.statuses import DEST_CLAIMED, FAILURE_STATUS, LANDED, NEW, STATUS_MACHINES, TERMINAL
+from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
+
+# --------------------------------------------------------------------------- status codes
+
+
+def _codes(table: dict[str, Any]) -> Codes:
+    return Codes(((TY[t], ST[s]) for t, ss in table.items() for s in ss), len(STATUSES))
+
+
+_IN_PROGRESS = Codes(((TY[t], ST[s]) for t, g in STATUS_MACHINES.items() for s in g.nodes
+                      if s != NEW and s not in TERMINAL[t]), len(STATUSES))
+_LANDED = _codes(LANDED)
+_DEST_CLAIMED = _codes(DEST_CLAIMED)
+_FAILURE = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
+
+RZ = (RESIZE, MIGRATION)  # the two types of a resize_claim (flavor change or not)
+
+
+@lru_cache(maxsize=None)
+def _st(names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(ST[n] for n in names)
+
+
+@lru_cache(maxsize=None)
+def _ty(names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(TY[n] for n in names)
+
+
+def status_is(sl, *statuses: str):
+    """The slot's migration has one of ``statuses``."""
+    return IN(sl.mst, _st(statuses))
+
+
+def type_is(sl, *types: str):
+    return IN(sl.mtype, _ty(types))
+
+
+# --------------------------------------------------------------------------- the accounting rule
+# What each host must be charged, recomputed from the records: Nova's
+# update_available_resource (nova-moves.md 4.1-4.4 and 8).  The conservation
+# invariant and the audit step read it; docs/spec.md "The accounting rule".
+
+
+def alive(sl):
+    """The instance exists: booted and not deleted."""
+    return IN(sl.vm, (VM_ACT, VM_RSZ))
+
+
+def in_progress(sl):
+    """The slot's latest migration is in progress (not terminal)."""
+    return AND(sl.mx, _IN_PROGRESS.has(sl.mtype, sl.mst))
+
+
+def landed(sl):
+    """The instance has landed on the destination (the source now holds the old flavor)."""
+    return _LANDED.has(sl.mtype, sl.mst)
+
+
+def dest_claimed(sl):
+    """The destination holds a claim for a move that has not landed."""
+    return _DEST_CLAIMED.has(sl.mtype, sl.mst)
+
+
+def charged_flavor(x, sl):
+    """The flavor an instance charges its own host: between resize_migrated and
+    finish_resize the MigrationContext is applied and the NEW flavor is charged
+    (bug 1953359's fix)."""
+    applied = AND(sl.mc, NE(sl.newf, x.NONE), sl.mx, status_is(sl, "post-migrating"))
+    return ite(applied, sl.newf, sl.flavor)
+
+
+def migration_hold(sl):
+    """(condition, host, flavor) the migration itself holds, apart from the instance:
+    not landed -> the new flavor on the dest (the move claim); landed -> the old
+    flavor on the source (held for a revert, or because an evacuated source is
+    down); an accepted evacuation or a terminal migration holds nothing."""
+    lnd = landed(sl)
+    return (AND(in_progress(sl), OR(lnd, dest_claimed(sl))), ite(lnd, sl.msrc, sl.mdst),
+            ite(lnd, sl.mold, sl.mnew))
+
+
+def charges(x, sl) -> list:
+    """Everything one slot charges: [(condition, host, flavor)]."""
+    return [(alive(sl), sl.host, charged_flavor(x, sl)), migration_hold(sl)]
+
+
+def instance_charges(x, sl) -> list:
+    """What the instance alone charges (the audit of a tracker that skips migrations)."""
+    return [(alive(sl), sl.host, charged_flavor(x, sl))]
+
+
+def device_holds(x, sl) -> list:
+    """Every device hold of one slot, [(condition, host, devices)]: the instance's
+    own devices on its host, and the migration's (the MigrationContext's new
+    devices on the dest before it lands, its old devices on the source after)."""
+    hold, host, _ = migration_hold(sl)
+    return [(alive(sl), sl.host, sl.dev),
+            (AND(hold, sl.mc), host, ite(landed(sl), sl.mco, sl.mcn))]
+
+
+def fits(x, s, host, flavor):
+    """The claim test (``Claim._test``, Placement ``_check_capacity_exceeded``):
+    usage + flavor <= capacity per resource class."""
+    return x.vle(x.vadd(x.usage(s, host), x.fvec(flavor)), x.cap(host))
+
+
+# --------------------------------------------------------------------------- reasons
+
+#: Why a step is rejected: a stable code (what a conformance driver or a tracker's
+#: adapter can match on) and the sentence a person reads.
+REASONS: dict[str, str] = {
+    "unknown_step": "unknown step {!r}",
+    "missing_parameter": "missing parameter {}",
+    "bad_parameter": "parameter {} must be a name, not {!r}",
+    "unknown_host": "unknown host {}",
+    "unknown_flavor": "unknown flavor {}",
+    "unknown_instance": "unknown instance {}",
+    "unknown_migration": "unknown migration {}",
+    "already_booted": "instance {} was already booted",
+    "no_instance": "instance {} does not exist",
+    "busy": "instance {} already has an in-progress migration",
+    "not_active": "instance {} is {}, not active",
+    "host_down": "host {} is down",
+    "already_down": "host {} is already down",
+    "already_up": "host {} is already up",
+    "source_up": "cannot evacuate from {}: the host is up",
+    "does_not_fit": "flavor {1} does not fit on {0}",
+    "no_free_devices": "not enough free devices on {0} for flavor {1}",
+    "not_fresh": "migration {} already exists",
+    "too_many_migrations": "the cloud allows at most {} migrations",
+    "same_host": "a {} must change host",
+    "wrong_type": "migration {} is a {}",
+    "wrong_status": "migration {} is {}, not {}",
+    "terminal": "migration {} is {} (terminal)",
+}
+
+
+class Named:
+    """A code shown by name in a message (a status or type code; a term in the Z3 reading)."""
+
+    __slots__ = ("table", "code")
+
+    def __init__(self, table, code):
+        self.table, self.code = table, code
+
+    def __str__(self) -> str:
+        return str(self.table[self.code]) if type(self.code) is int else str(self.code)
+
+
+VM_NAMES = {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted"}
+
+
+# --------------------------------------------------------------------------- phrases shared by steps
+
+
+def claim_fits(x, s, host, flavor):
+    """The claim on ``host`` of ``flavor`` fits: capacity, then free devices."""
+    yield "does_not_fit", fits(x, s, host, flavor), host, flavor
+    yield "no_free_devices", x.free_count(s, host) >= x.fdev(flavor), host, flavor
+
+
+def movable(x, s, sl, p, need_host_up: bool = True):
+    """A new move of the instance may start: it exists with no move in progress, its
+    host (unless evacuating) and the dest are up, the migration id is fresh."""
+    yield "no_instance", alive(sl), p.instance
+    yield "busy", AND(NOT(in_progress(sl)), EQ(sl.older, 0)), p.instance
+    if need_host_up:
+        yield "host_down", x.up(s, sl.host), sl.host
+    yield "host_down", x.up(s, p.dest), p.dest
+    yield "not_fresh", x.fresh(s, p.migration), p.migration
+    yield "too_many_migrations", x.nmig(s) < x.max_migrations, x.max_migrations
+
+
+def status_guard(x, s, sl, types, statuses, up=()):
+    """The named migration is of one of ``types``, in one of ``statuses``, and the
+    hosts on its ``up`` sides ("msrc", "mdst") are up."""
+    yield "wrong_type", type_is(sl, *types), sl.mid, Named(MIGRATION_TYPES, sl.mtype)
+    yield "wrong_status", status_is(sl, *statuses), sl.mid, Named(STATUSES, sl.mst), \
+        " or ".join(statuses)
+    for side in up:
+        yield "host_down", x.up(s, getattr(sl, side)), getattr(sl, side)
+
+
+def create(x, sl, p, mtype, old, new, status: str):
+    """A new migration record becomes the slot's latest (the previous one, terminal,
+    is retired; ``older`` counts retired records still in progress)."""
+    return sl._replace(mx=True, mid=p.migration, mtype=mtype, mst=ST[status], msrc=sl.host,
+                       mdst=p.dest, mold=old, mnew=new, older=sl.older + ite(in_progress(sl), 1, 0))
+
+
+def claim_move(x, sl, picks):
+    """A MoveClaim: the MigrationContext records the old devices and the picked new ones."""
+    return sl._replace(mc=True, mco=sl.dev, mcn=picks)
+
+
+def land(sl):
+    """The instance lands on the dest with the MigrationContext's new devices."""
+    return sl._replace(host=sl.mdst, dev=sl.mcn)
+
+
+def end_move(x, sl, status: str):
+    """Release the migration's own hold, drop the context, set the final status."""
+    hold, host, flavor = migration_hold(sl)
+    new = sl._replace(oldf=x.NONE, newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
+                      vm=VM_ACT, mst=ST[status])
+    return new, [(hold, host, flavor, -1)]
+
+
+def fail_effect(x, sl):
+    """Roll the move back to where the instance is now; release the other side's hold;
+    the status is the type's failure status (error; failed for a live-migration)."""
+    hold, host, flavor = migration_hold(sl)
+    new = sl._replace(vm=VM_ACT, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
+                      newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
+                      mst=sel(_FAILURE, sl.mtype))
+    return new, [(hold, host, flavor, -1)]
+
+
+def set_status(sl, status: str):
+    return sl._replace(mst=ST[status]), ()
+
+
+# --------------------------------------------------------------------------- the step table
 
 
 @dataclass(frozen=True)
@@ -25,122 +275,491 @@ class StepDef:
     nova: str  # the Nova function(s) it stands for
     guard: str  # enabled when ... (domain words)
     effect: str  # what it does (domain words)
-    claims: bool = False  # picks devices on a host (outcome reports them)
+    acts: str  # "instance" | "migration" | "host": which slot acts
+    when: Any = field(repr=False, compare=False, default=None)  # the guard's conjuncts
+    then: Any = field(repr=False, compare=False, default=None)  # the effect
+    claim: Any = field(repr=False, compare=False, default=None)  # (host, flavor) it claims on
+    creates: bool = False  # creates a migration record (its id must be fresh)
 
+    @property
+    def claims(self) -> bool:
+        """Picks devices on a host (the outcome reports them)."""
+        return self.claim is not None
 
-_S = StepDef
 
 #: Every step of the spec, in the order docs and reports list them.
-STEPS: dict[str, StepDef] = {
-    s.name: s
-    for s in [
-        _S("boot", ("instance", "host", "flavor"), None,
-           "compute/manager.py _build_and_run_instance -> rt.instance_claim",
-           "the instance was never booted, the host is up and the flavor (and its devices) fits",
-           "the instance is active on the host with the flavor; the host's usage grows by the "
-           "flavor and the picked devices are held", claims=True),
-        _S("delete", ("instance",), None,
-           "compute/api.py delete (local delete when the host is down)",
-           "the instance exists (not deleted)",
-           "the instance is deleted and frees everything it holds; an in-progress migration of "
-           "it fails (error, or failed for a live migration) and frees its holds too"),
-        _S("resize_claim", ("migration", "instance", "dest", "flavor"), RESIZE,
-           "conductor/tasks/migrate.py + compute/manager.py _prep_resize -> rt.resize_claim",
-           "the instance is active with no in-progress migration, its host and dest are up, the "
-           "migration id is fresh, dest != host or the flavor changes (same-host resize), and the "
-           "new flavor fits on dest on top of what dest holds",
-           "a migration (type resize if the flavor changes, else migration) is created "
-           "pre-migrating; dest holds the new flavor and the picked devices; the MigrationContext "
-           "records the old and new devices", claims=True),
-        _S("resize_migrate", ("migration",), RESIZE,
-           "compute/manager.py _resize_instance (status migrating)",
-           "the migration is pre-migrating and its source is up", "status migrating"),
-        _S("resize_migrated", ("migration",), RESIZE,
-           "compute/manager.py _resize_instance (status post-migrating, instance.host := dest)",
-           "the migration is migrating and its source is up",
-           "status post-migrating; the instance lands on dest (host := dest, holds the new "
-           "devices); the source now holds the old flavor for the migration"),
-        _S("finish_resize", ("migration",), RESIZE,
-           "compute/manager.py _finish_resize",
-           "the migration is post-migrating and its dest is up",
-           "status finished; instance.flavor := new flavor; vm_state resized"),
-        _S("confirm", ("migration",), RESIZE,
-           "compute/api.py confirm_resize (status confirming)",
-           "the migration is finished", "status confirming"),
-        _S("confirm_finish", ("migration",), RESIZE,
-           "compute/manager.py confirm_resize -> rt.drop_move_claim_at_source",
-           "the migration is confirming and its source is up",
-           "status confirmed; the source frees the old flavor and old devices; the instance "
-           "drops old/new flavor and its MigrationContext; vm_state active"),
-        _S("revert", ("migration",), RESIZE,
-           "compute/api.py revert_resize (status reverting)",
-           "the migration is finished", "status reverting"),
-        _S("revert_finish", ("migration",), RESIZE,
-           "compute/manager.py revert_resize -> rt.drop_move_claim_at_dest + finish_revert_resize",
-           "the migration is reverting and source and dest are up",
-           "status reverted; dest frees the new flavor and new devices; the instance is back on "
-           "the source with the old flavor and old devices; vm_state active"),
-        _S("live_claim", ("migration", "instance", "dest"), LIVE_MIGRATION,
-           "conductor/tasks/live_migrate.py -> rt.live_migration_claim",
-           "the instance is active with no in-progress migration, its host and dest are up, "
-           "dest != host, the migration id is fresh and the flavor fits on dest",
-           "a live-migration is created accepted; dest holds the flavor and the picked devices",
-           claims=True),
-        _S("live_queue", ("migration",), LIVE_MIGRATION,
-           "compute/manager.py live_migration (status queued)",
-           "the live-migration is accepted and its source is up", "status queued"),
-        _S("live_prepare", ("migration",), LIVE_MIGRATION,
-           "compute/manager.py _do_live_migration (status preparing, pre_live_migration on dest)",
-           "the live-migration is queued and source and dest are up", "status preparing"),
-        _S("live_run", ("migration",), LIVE_MIGRATION,
-           "compute/manager.py _do_live_migration (status running)",
-           "the live-migration is preparing and its source is up", "status running"),
-        _S("live_complete", ("migration",), LIVE_MIGRATION,
-           "compute/manager.py _post_live_migration",
-           "the live-migration is running and source and dest are up",
-           "status completed; the instance is on dest with the new devices; the source frees "
-           "the flavor and the old devices"),
-        _S("live_abort", ("migration",), LIVE_MIGRATION,
-           "compute/manager.py live_migration_abort / _rollback_live_migration",
-           "the live-migration is queued, preparing or running and source and dest are up (the "
-           "dest drops its claim: drop_move_claim_at_destination)",
-           "status cancelled; dest frees the flavor and the devices it claimed"),
-        _S("evacuate_start", ("migration", "instance", "dest"), EVACUATION,
-           "compute/api.py evacuate (creates the accepted evacuation record)",
-           "the instance exists with no in-progress migration, its host is down, dest is up "
-           "and differs from the host, and the migration id is fresh",
-           "an evacuation is created accepted (no claim yet)"),
-        _S("rebuild_claim", ("migration",), EVACUATION,
-           "compute/manager.py rebuild_instance -> rt.rebuild_claim",
-           "the evacuation is accepted, its dest is up and the flavor fits on dest",
-           "status pre-migrating; dest holds the flavor and the picked devices", claims=True),
-        _S("finish_evacuation", ("migration",), EVACUATION,
-           "compute/resource_tracker.py finish_evacuation (under the lock since bug 1896463)",
-           "the evacuation is pre-migrating and its dest is up",
-           "status done; the instance is on dest with the new devices; the source (down) keeps "
-           "its hold until it comes back"),
-        _S("fail", ("migration",), None,
-           "errors_out_migration / MigrationTask.rollback / _rollback_live_migration",
-           "the migration is in progress (not terminal)",
-           "the move is rolled back to the host the instance is on now and the other side's "
-           "hold is released; status error (failed for a live-migration)"),
-        _S("host_down", ("host",), None, "nova-compute stops (service down)",
-           "the host is up", "the host is down; nothing it holds changes"),
-        _S("host_up", ("host",), None,
-           "nova-compute starts: init_host _destroy_evacuated_instances + update_available_resource",
-           "the host is down",
-           "the host is up; evacuations away from it that are done become completed and free "
-           "its hold; evacuations away from it that have not finished are rolled back (error)"),
-        _S("audit", ("host",), None,
-           "compute/resource_tracker.py update_available_resource",
-           "the host is up",
-           "the host's usage is recomputed from the instances on it and the in-progress "
-           "migrations touching it"),
-    ]
-}
+STEPS: dict[str, StepDef] = {}
+
+
+def step(cls) -> StepDef:
+    """Register the step described by the class body (a namespace, never instantiated)."""
+    d = cls.__dict__
+    sd = StepDef(cls.__name__, d["params"], d.get("move"), d["nova"], d["guard"], d["effect"],
+                 d["acts"], d["when"], d["then"], d.get("claim"), d.get("creates", False))
+    STEPS[sd.name] = sd
+    return sd
+
+
+# ---- boot / delete
+
+
+@step
+class boot:
+    params = ("instance", "host", "flavor")
+    acts = "instance"
+    nova = "compute/manager.py _build_and_run_instance -> rt.instance_claim"
+    guard = "the instance was never booted, the host is up and the flavor (and its devices) fits"
+    effect = ("the instance is active on the host with the flavor; the host's usage grows by the "
+              "flavor and the picked devices are held")
+
+    def when(x, s, sl, p):
+        yield "already_booted", EQ(sl.vm, VM_NONE), p.instance
+        yield "host_down", x.up(s, p.host), p.host
+        yield from claim_fits(x, s, p.host, p.flavor)
+
+    def claim(x, s, sl, p):
+        return p.host, p.flavor
+
+    def then(x, s, sl, p, picks):
+        new = sl._replace(vm=VM_ACT, host=p.host, flavor=p.flavor, oldf=x.NONE, newf=x.NONE,
+                          dev=picks, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES)
+        return new, [(True, p.host, p.flavor, +1)]
+
+
+@step
+class delete:
+    params = ("instance",)
+    acts = "instance"
+    nova = "compute/api.py delete (local delete when the host is down)"
+    guard = "the instance exists (not deleted)"
+    effect = ("the instance is deleted and frees everything it holds; an in-progress migration of "
+              "it fails (error, or failed for a live migration) and frees its holds too")
+
+    def when(x, s, sl, p):
+        yield "no_instance", alive(sl), p.instance
+
+    def then(x, s, sl, p, picks):
+        moving = in_progress(sl)
+        failed, freed = fail_effect(x, sl)
+        cur = ite(moving, failed, sl)
+        new = cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE, mc=False,
+                           mco=x.NO_DEVICES, mcn=x.NO_DEVICES)
+        return new, [(AND(moving, c), h, f, sg) for c, h, f, sg in freed] + [
+            (True, cur.host, cur.flavor, -1)]
+
+
+# ---- resize / cold migrate
+
+
+@step
+class resize_claim:
+    params = ("migration", "instance", "dest", "flavor")
+    move = RESIZE
+    acts = "instance"
+    creates = True
+    nova = "conductor/tasks/migrate.py + compute/manager.py _prep_resize -> rt.resize_claim"
+    guard = ("the instance is active with no in-progress migration, its host and dest are up, the "
+             "migration id is fresh, dest != host or the flavor changes (same-host resize), and the "
+             "new flavor fits on dest on top of what dest holds")
+    effect = ("a migration (type resize if the flavor changes, else migration) is created "
+              "pre-migrating; dest holds the new flavor and the picked devices; the "
+              "MigrationContext records the old and new devices")
+
+    def when(x, s, sl, p):
+        yield from movable(x, s, sl, p)
+        yield "not_active", EQ(sl.vm, VM_ACT), p.instance, Named(VM_NAMES, sl.vm)
+        yield "same_host", NOT(AND(EQ(p.dest, sl.host), EQ(p.flavor, sl.flavor))), "cold migration"
+        yield from claim_fits(x, s, p.dest, p.flavor)
+
+    def claim(x, s, sl, p):
+        return p.dest, p.flavor
+
+    def then(x, s, sl, p, picks):
+        # determine_migration_type: resize iff the flavor changes, else migration.
+        mtype = ite(NE(p.flavor, sl.flavor), TY[RESIZE], TY[MIGRATION])
+        new = create(x, sl, p, mtype, sl.flavor, p.flavor, "pre-migrating")
+        new = claim_move(x, new._replace(oldf=sl.flavor, newf=p.flavor), picks)
+        # The MoveClaim charges dest the new flavor (same host: on top of the old one).
+        return new, [(True, p.dest, p.flavor, +1)]
+
+
+@step
+class resize_migrate:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/manager.py _resize_instance (status migrating)"
+    guard = "the migration is pre-migrating and its source is up"
+    effect = "status migrating"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("pre-migrating",), ("msrc",))
+
+    def then(x, s, sl, p, picks):
+        return set_status(sl, "migrating")
+
+
+@step
+class resize_migrated:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/manager.py _resize_instance (status post-migrating, instance.host := dest)"
+    guard = "the migration is migrating and its source is up"
+    effect = ("status post-migrating; the instance lands on dest (host := dest, holds the new "
+              "devices); the source now holds the old flavor for the migration")
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("migrating",), ("msrc",))
+
+    def then(x, s, sl, p, picks):
+        return land(sl._replace(mst=ST["post-migrating"])), ()
+
+
+@step
+class finish_resize:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/manager.py _finish_resize"
+    guard = "the migration is post-migrating and its dest is up"
+    effect = "status finished; instance.flavor := new flavor; vm_state resized"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("post-migrating",), ("mdst",))
+
+    def then(x, s, sl, p, picks):
+        return sl._replace(mst=ST["finished"], flavor=sl.mnew, vm=VM_RSZ), ()
+
+
+@step
+class confirm:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/api.py confirm_resize (status confirming)"
+    guard = "the migration is finished"
+    effect = "status confirming"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("finished",))
+
+    def then(x, s, sl, p, picks):
+        return set_status(sl, "confirming")
+
+
+@step
+class confirm_finish:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/manager.py confirm_resize -> rt.drop_move_claim_at_source"
+    guard = "the migration is confirming and its source is up"
+    effect = ("status confirmed; the source frees the old flavor and old devices; the instance "
+              "drops old/new flavor and its MigrationContext; vm_state active")
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("confirming",), ("msrc",))
+
+    def then(x, s, sl, p, picks):
+        return end_move(x, sl, "confirmed")
+
+
+@step
+class revert:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/api.py revert_resize (status reverting)"
+    guard = "the migration is finished"
+    effect = "status reverting"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("finished",))
+
+    def then(x, s, sl, p, picks):
+        return set_status(sl, "reverting")
+
+
+@step
+class revert_finish:
+    params = ("migration",)
+    move = RESIZE
+    acts = "migration"
+    nova = "compute/manager.py revert_resize -> rt.drop_move_claim_at_dest + finish_revert_resize"
+    guard = "the migration is reverting and source and dest are up"
+    effect = ("status reverted; dest frees the new flavor and new devices; the instance is back on "
+              "the source with the old flavor and old devices; vm_state active")
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, RZ, ("reverting",), ("mdst", "msrc"))
+
+    def then(x, s, sl, p, picks):
+        # Dest frees the new flavor the instance held there; the source's hold for
+        # the migration becomes the instance's own (no usage change there).
+        new = sl._replace(host=sl.msrc, flavor=sl.mold, oldf=x.NONE, newf=x.NONE, dev=sl.mco,
+                          mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, vm=VM_ACT,
+                          mst=ST["reverted"])
+        return new, [(True, sl.mdst, sl.mnew, -1)]
+
+
+# ---- live migrate
+
+
+@step
+class live_claim:
+    params = ("migration", "instance", "dest")
+    move = LIVE_MIGRATION
+    acts = "instance"
+    creates = True
+    nova = "conductor/tasks/live_migrate.py -> rt.live_migration_claim"
+    guard = ("the instance is active with no in-progress migration, its host and dest are up, "
+             "dest != host, the migration id is fresh and the flavor fits on dest")
+    effect = "a live-migration is created accepted; dest holds the flavor and the picked devices"
+
+    def when(x, s, sl, p):
+        yield from movable(x, s, sl, p)
+        yield "not_active", EQ(sl.vm, VM_ACT), p.instance, Named(VM_NAMES, sl.vm)
+        yield "same_host", NE(p.dest, sl.host), "live migration"
+        yield from claim_fits(x, s, p.dest, sl.flavor)
+
+    def claim(x, s, sl, p):
+        return p.dest, sl.flavor
+
+    def then(x, s, sl, p, picks):
+        new = create(x, sl, p, TY[LIVE_MIGRATION], sl.flavor, sl.flavor, "accepted")
+        return claim_move(x, new, picks), [(True, p.dest, sl.flavor, +1)]
+
+
+@step
+class live_queue:
+    params = ("migration",)
+    move = LIVE_MIGRATION
+    acts = "migration"
+    nova = "compute/manager.py live_migration (status queued)"
+    guard = "the live-migration is accepted and its source is up"
+    effect = "status queued"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (LIVE_MIGRATION,), ("accepted",), ("msrc",))
+
+    def then(x, s, sl, p, picks):
+        return set_status(sl, "queued")
+
+
+@step
+class live_prepare:
+    params = ("migration",)
+    move = LIVE_MIGRATION
+    acts = "migration"
+    nova = "compute/manager.py _do_live_migration (status preparing, pre_live_migration on dest)"
+    guard = "the live-migration is queued and source and dest are up"
+    effect = "status preparing"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (LIVE_MIGRATION,), ("queued",), ("msrc", "mdst"))
+
+    def then(x, s, sl, p, picks):
+        return set_status(sl, "preparing")
+
+
+@step
+class live_run:
+    params = ("migration",)
+    move = LIVE_MIGRATION
+    acts = "migration"
+    nova = "compute/manager.py _do_live_migration (status running)"
+    guard = "the live-migration is preparing and its source is up"
+    effect = "status running"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (LIVE_MIGRATION,), ("preparing",), ("msrc",))
+
+    def then(x, s, sl, p, picks):
+        return set_status(sl, "running")
+
+
+@step
+class live_complete:
+    params = ("migration",)
+    move = LIVE_MIGRATION
+    acts = "migration"
+    nova = "compute/manager.py _post_live_migration"
+    guard = "the live-migration is running and source and dest are up"
+    effect = ("status completed; the instance is on dest with the new devices; the source frees "
+              "the flavor and the old devices")
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (LIVE_MIGRATION,), ("running",), ("msrc", "mdst"))
+
+    def then(x, s, sl, p, picks):
+        # The instance takes over the dest claim; the source frees the flavor.
+        new = land(sl)._replace(mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, mst=ST["completed"])
+        return new, [(True, sl.msrc, sl.mold, -1)]
+
+
+@step
+class live_abort:
+    params = ("migration",)
+    move = LIVE_MIGRATION
+    acts = "migration"
+    nova = "compute/manager.py live_migration_abort / _rollback_live_migration"
+    guard = ("the live-migration is queued, preparing or running and source and dest are up (the "
+             "dest drops its claim: drop_move_claim_at_destination)")
+    effect = "status cancelled; dest frees the flavor and the devices it claimed"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (LIVE_MIGRATION,), ("queued", "preparing", "running"),
+                                ("msrc", "mdst"))
+
+    def then(x, s, sl, p, picks):
+        return end_move(x, sl, "cancelled")
+
+
+# ---- evacuate
+
+
+@step
+class evacuate_start:
+    params = ("migration", "instance", "dest")
+    move = EVACUATION
+    acts = "instance"
+    creates = True
+    nova = "compute/api.py evacuate (creates the accepted evacuation record)"
+    guard = ("the instance exists with no in-progress migration, its host is down, dest is up "
+             "and differs from the host, and the migration id is fresh")
+    effect = "an evacuation is created accepted (no claim yet)"
+
+    def when(x, s, sl, p):
+        yield from movable(x, s, sl, p, need_host_up=False)
+        yield "source_up", NOT(x.up(s, sl.host)), sl.host
+        yield "same_host", NE(p.dest, sl.host), "evacuation"
+
+    def then(x, s, sl, p, picks):
+        return create(x, sl, p, TY[EVACUATION], sl.flavor, sl.flavor, "accepted"), ()
+
+
+@step
+class rebuild_claim:
+    params = ("migration",)
+    move = EVACUATION
+    acts = "migration"
+    nova = "compute/manager.py rebuild_instance -> rt.rebuild_claim"
+    guard = "the evacuation is accepted, its dest is up and the flavor fits on dest"
+    effect = "status pre-migrating; dest holds the flavor and the picked devices"
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (EVACUATION,), ("accepted",), ("mdst",))
+        yield from claim_fits(x, s, sl.mdst, sl.mnew)
+
+    def claim(x, s, sl, p):
+        return sl.mdst, sl.mnew
+
+    def then(x, s, sl, p, picks):
+        new = claim_move(x, sl._replace(mst=ST["pre-migrating"]), picks)
+        return new, [(True, sl.mdst, sl.mnew, +1)]
+
+
+@step
+class finish_evacuation:
+    params = ("migration",)
+    move = EVACUATION
+    acts = "migration"
+    nova = "compute/resource_tracker.py finish_evacuation (under the lock since bug 1896463)"
+    guard = "the evacuation is pre-migrating and its dest is up"
+    effect = ("status done; the instance is on dest with the new devices; the source (down) keeps "
+              "its hold until it comes back")
+
+    def when(x, s, sl, p):
+        yield from status_guard(x, s, sl, (EVACUATION,), ("pre-migrating",), ("mdst",))
+
+    def then(x, s, sl, p, picks):
+        return land(sl._replace(mst=ST["done"])), ()
+
+
+# ---- failure
+
+
+@step
+class fail:
+    params = ("migration",)
+    acts = "migration"
+    nova = "errors_out_migration / MigrationTask.rollback / _rollback_live_migration"
+    guard = "the migration is in progress (not terminal)"
+    effect = ("the move is rolled back to the host the instance is on now and the other side's "
+              "hold is released; status error (failed for a live-migration)")
+
+    def when(x, s, sl, p):
+        yield "terminal", in_progress(sl), sl.mid, Named(STATUSES, sl.mst)
+
+    def then(x, s, sl, p, picks):
+        return fail_effect(x, sl)
+
+
+# ---- hosts
+
+
+@step
+class host_down:
+    params = ("host",)
+    acts = "host"
+    nova = "nova-compute stops (service down)"
+    guard = "the host is up"
+    effect = "the host is down; nothing it holds changes"
+
+    def when(x, s, p):
+        yield "already_down", x.up(s, p.host), p.host
+
+    def then(x, s, p, picks):
+        return x.set_up(s, p.host, False)
+
+
+@step
+class host_up:
+    params = ("host",)
+    acts = "host"
+    nova = "nova-compute starts: init_host _destroy_evacuated_instances + update_available_resource"
+    guard = "the host is down"
+    effect = ("the host is up; evacuations away from it that are done become completed and free "
+              "its hold; evacuations away from it that have not finished are rolled back (error)")
+
+    def when(x, s, p):
+        yield "already_up", NOT(x.up(s, p.host)), p.host
+
+    def then(x, s, p, picks):
+        # init_host: _destroy_evacuated_instances (nova-moves.md 3.3, bugs 1518200, 1764883).
+        def evacuated_from_here(sl):
+            return AND(sl.mx, type_is(sl, EVACUATION), EQ(sl.msrc, p.host), in_progress(sl))
+
+        def clean_up(sl):
+            done = status_is(sl, "done")
+            ended, freed = end_move(x, sl, "completed")
+            failed, released = fail_effect(x, sl)
+            return ite(done, ended, failed), (
+                [(AND(done, c), h, f, sg) for c, h, f, sg in freed]
+                + [(AND(NOT(done), c), h, f, sg) for c, h, f, sg in released])
+
+        return x.each_slot(x.set_up(s, p.host, True), evacuated_from_here, clean_up)
+
+
+@step
+class audit:
+    params = ("host",)
+    acts = "host"
+    nova = "compute/resource_tracker.py update_available_resource"
+    guard = "the host is up"
+    effect = ("the host's usage is recomputed from the instances on it and the in-progress "
+              "migrations touching it")
+
+    def when(x, s, p):
+        yield "host_down", x.up(s, p.host), p.host
+
+    def then(x, s, p, picks):
+        return x.with_usage(s, p.host, x.at(x.holds(s, charges), p.host))
+
 
 #: Steps that create a migration record (their migration parameter must be fresh).
-CREATING_STEPS = frozenset({"resize_claim", "live_claim", "evacuate_start"})
+CREATING_STEPS = frozenset(n for n, sd in STEPS.items() if sd.creates)
 
 
 def make_step(kind: str, **params: Any) -> Step:
@@ -168,3 +787,8 @@ def step_from_json(d: Any) -> Step:
     if not isinstance(d["step"], str):
         raise InputError('a step\'s "step" field must be a step name')
     return make_step(d["step"], **params)
+
+
+__all__ = ["CREATING_STEPS", "REASONS", "STEPS", "StepDef", "alive", "charged_flavor", "charges",
+           "device_holds", "in_progress", "landed", "make_step", "migration_hold", "step",
+           "step_from_json"]

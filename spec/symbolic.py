@@ -35,7 +35,7 @@ from typing import Any
 
 import z3
 
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.statuses import (
     ALL_STATUSES,
     ALLOWED_EDGES,

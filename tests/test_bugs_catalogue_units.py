@@ -11,7 +11,7 @@ import pytest
 from movecheck.model import ReferenceTracker
 from movecheck.model.bugs import CATALOGUE, MODULES
 from movecheck.spec.cloudfile import default_cloud
-from movecheck.spec.concrete import Spec
+from movecheck.spec import Spec
 from movecheck.spec.vocab import Step
 
 

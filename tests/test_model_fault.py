@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from movecheck.model import ReferenceTracker
-from movecheck.spec.concrete import Spec
+from movecheck.spec import Spec
 from movecheck.spec.vocab import Step
 
 CHILD = r"""

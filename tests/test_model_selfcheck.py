@@ -15,7 +15,7 @@ import pytest
 
 from movecheck.model import ReferenceTracker
 from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_cloud, default_host
-from movecheck.spec.concrete import Spec
+from movecheck.spec import Spec
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import Cloud, Flavor, Host, Inventory, Step
 

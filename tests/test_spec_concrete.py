@@ -90,7 +90,7 @@ def test_capacity_and_device_rejections(spec):
 
 
 def test_device_exhaustion_rejects_claims():
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.vocab import Cloud, Host, Inventory
 
     big = tuple((rc, Inventory(10**6)) for rc in ("VCPU", "MEMORY_MB", "DISK_GB"))
@@ -174,7 +174,7 @@ def test_rejections_name_the_reason(spec):
 
 def test_picks_are_validated_and_enumerated(spec):
     from movecheck.spec import default_cloud
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.vocab import Cloud
 
     c = default_cloud()

@@ -9,7 +9,7 @@ the cheapest tracker there is, so it measures the driver's own cost
 
 from __future__ import annotations
 
-from movecheck.spec.concrete import Spec
+from movecheck.spec import Spec
 from movecheck.spec.vocab import CAPABILITIES, Cloud, Observation, Outcome, Step
 
 

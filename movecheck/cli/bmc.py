@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
 def run(args):
     from rich.console import Console
 
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.describe import describe_state
     from movecheck.spec.engines.bmc import bmc, bmc_table
     from movecheck.spec.errors import InputError

@@ -66,7 +66,7 @@ def _prove(cloud, args, ctx) -> Stage:
 
 
 def _explore(cloud, args, ctx) -> Stage:
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.engines.explore import explore
 
     r, _ = explore(Spec(cloud))
@@ -81,7 +81,7 @@ def _explore(cloud, args, ctx) -> Stage:
 
 def _agreement(cloud, args, ctx) -> Stage:
     """The two interpretations of the spec agree on random reachable states and steps."""
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.engines.agreement import self_check
 
     problems = self_check(Spec(cloud), seed=args.seed)

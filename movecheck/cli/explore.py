@@ -18,7 +18,7 @@ def add_arguments(p) -> None:
 def run(args):
     from rich.console import Console
 
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.describe import describe_state, replay, trace_table, trace_to_json
     from movecheck.spec.engines.explore import explore
     from movecheck.spec.errors import InputError

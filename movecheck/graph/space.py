@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from movecheck.graph.drawing import INK, Drawing, Edge, LegendEntry, Node
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.describe import describe_state
 from movecheck.spec.engines.explore import explore
 from movecheck.spec.vocab import VM_DELETED, Cloud

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.describe import describe_state, fmt_vector
 from movecheck.spec.errors import InputError
 from movecheck.spec.statuses import NEW

@@ -22,7 +22,7 @@ import random
 import z3
 
 from movecheck.spec import sym_invariants as SI
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.invariants import transition_violations, violations
 from movecheck.spec.symbolic import (
     SymbolicSpec,

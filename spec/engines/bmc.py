@@ -22,7 +22,7 @@ from typing import Any
 import z3
 
 from movecheck.spec import sym_invariants as SI
-from movecheck.spec.concrete import State
+from movecheck.spec import State
 from movecheck.spec.steps import STEPS
 from movecheck.spec.symbolic import (
     AND,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.invariants import transition_violations, violations
 from movecheck.spec.vocab import Step
 

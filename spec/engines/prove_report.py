@@ -11,7 +11,7 @@ reaches the pre-state: reachable means a real bug in the spec; unreachable
 
 from __future__ import annotations
 
-from movecheck.spec.concrete import Spec
+from movecheck.spec import Spec
 from movecheck.spec.engines.bmc import BMC
 from movecheck.spec.engines.prove import CTI
 from movecheck.spec.invariants import INVARIANTS
