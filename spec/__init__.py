@@ -16,8 +16,8 @@ The spec never imports the reference tracker (movecheck.model).
 """
 
 from movecheck.spec.cloudfile import default_cloud, load_cloud, resolve_cloud
-from movecheck.spec.interpret.concrete import Rejection, Spec
 from movecheck.spec.errors import CloudError, InputError
+from movecheck.spec.interpret.concrete import Rejection, Spec
 from movecheck.spec.invariants import INVARIANTS, transition_violations, violations
 from movecheck.spec.state import State
 from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL

@@ -23,11 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from movecheck.spec.interpret.terms import AND, EQ, IMP, NE, NOT, OR, SUM, ite
-from movecheck.spec.state import ST, STATUSES, TY, VM_DEL, VM_RSZ
+from movecheck.spec.state import ST, TY, VM_DEL, VM_RSZ
 from movecheck.spec.statuses import ALLOWED_EDGES, NEW, TERMINAL, edge_step_names
 from movecheck.spec.steps import (
-    VM_NAMES,
-    Named,
     alive,
     charged_flavor,
     device_holds,
@@ -100,12 +98,12 @@ def exactly_once(x, s):
             continue  # (a Python False premise: the conjuncts hold in both readings)
         live = AND(moving, alive(sl))
         want_host = ite(landed(sl), sl.mdst, sl.msrc)
-        yield IMP(live, EQ(sl.host, want_host)), "{} is {} but {} is on {}, not {}", \
-            sl.mid, Named(STATUSES, sl.mst), sl.iid, sl.host, want_host
+        yield IMP(live, EQ(sl.host, want_host)), "{} is {:status} but {} is on {}, not {}", \
+            sl.mid, sl.mst, sl.iid, sl.host, want_host
         flavor_ok = ite(type_is(sl, RESIZE, MIGRATION), _resize_flavor_ok(sl),
                         AND(EQ(sl.flavor, sl.mold), EQ(sl.mold, sl.mnew)))
-        yield IMP(live, flavor_ok), "{} is {} but {} has flavor {} (old {}, new {})", \
-            sl.mid, Named(STATUSES, sl.mst), sl.iid, sl.flavor, sl.oldf, sl.newf
+        yield IMP(live, flavor_ok), "{} is {:status} but {} has flavor {} (old {}, new {})", \
+            sl.mid, sl.mst, sl.iid, sl.flavor, sl.oldf, sl.newf
         for h in x.hosts:
             touched = AND(moving, OR(EQ(sl.msrc, h), EQ(sl.mdst, h)))
             if touched is not False:
@@ -145,8 +143,8 @@ def single_move(x, s):
 
 def no_ghosts(x, s):
     for sl in s.slots:
-        yield IMP(in_progress(sl), alive(sl)), "{} is {} but its instance {} does not exist", \
-            sl.mid, Named(STATUSES, sl.mst), sl.iid
+        yield IMP(in_progress(sl), alive(sl)), "{} is {:status} but its instance {} does not exist", \
+            sl.mid, sl.mst, sl.iid
         yield IMP(EQ(sl.vm, VM_DEL), AND(EQ(x.dev_count(sl.dev), 0), NOT(sl.mc))), \
             "deleted {} still holds devices or a MigrationContext", sl.iid
     rec = x.holds(s)
@@ -173,8 +171,8 @@ def context_matches(x, s):
             claimed
         yield IMP(AND(live, NOT(resizing)), AND(EQ(sl.oldf, x.NONE), EQ(sl.newf, x.NONE))), \
             "{} has old/new flavor set but is not resizing", sl.iid
-        yield IMP(live, EQ(EQ(sl.vm, VM_RSZ), want_resized)), "{} is {} while its move is {}", \
-            sl.iid, Named(VM_NAMES, sl.vm), Named(STATUSES, sl.mst)
+        yield IMP(live, EQ(EQ(sl.vm, VM_RSZ), want_resized)), "{} is {:vm} while its move is {:status}", \
+            sl.iid, sl.vm, sl.mst
 
 
 def evacuation_source_down(x, s):
@@ -182,15 +180,15 @@ def evacuation_source_down(x, s):
     for sl in s.slots:
         evacuating = AND(in_progress(sl), type_is(sl, EVACUATION))
         if evacuating is not False:
-            yield IMP(evacuating, NOT(x.up(s, sl.msrc))), "{} is {} but its source {} is up", \
-                sl.mid, Named(STATUSES, sl.mst), sl.msrc
+            yield IMP(evacuating, NOT(x.up(s, sl.msrc))), "{} is {:status} but its source {} is up", \
+                sl.mid, sl.mst, sl.msrc
 
 
 def moves_change_host(x, s):
     """Only a resize may stay on its host (same-host resize); a resize changes the flavor."""
     for sl in s.slots:
         yield IMP(AND(sl.mx, EQ(sl.msrc, sl.mdst)), type_is(sl, RESIZE)), \
-            "{} is a {} from {} to itself", sl.mid, Named(MIGRATION_TYPES, sl.mtype), sl.msrc
+            "{} is a {:type} from {} to itself", sl.mid, sl.mtype, sl.msrc
         yield IMP(AND(sl.mx, type_is(sl, RESIZE)), NE(sl.mold, sl.mnew)), \
             "{} is a resize that keeps flavor {}", sl.mid, sl.mold
 
@@ -238,19 +236,23 @@ def status_graph(x, s, p, t):
     for a, b in zip(s.slots, t.slots, strict=True):
         if a is b:
             continue  # the step left this slot alone
-        same = _same_record(a, b)
         # a record never disappears: the slot keeps it, or a newer one (a is retired)
         yield IMP(a.mx, b.mx), "{} disappeared", a.mid
-        yield IMP(same, AND(*[EQ(getattr(a, n), getattr(b, n))
-                              for n in ("mtype", "msrc", "mdst", "mold", "mnew")])), \
-            "{} changed a field other than its status", a.mid
-        moved = AND(same, NE(a.mst, b.mst))
-        yield IMP(moved, _row_in((a.mtype, a.mst, b.mst), _EDGES_BY_STEP.get(p.kind, frozenset()))), \
-            "{} ({}) went {} -> {}, not an edge of its status machine taken by {}", \
-            b.mid, Named(MIGRATION_TYPES, b.mtype), Named(STATUSES, a.mst), \
-            Named(STATUSES, b.mst), p.kind
-        yield IMP(AND(b.mx, NOT(same)), _row_in((b.mtype, b.mst), _CREATES_BY_STEP.get(p.kind, frozenset()))), \
-            "{} was created {} by {}", b.mid, Named(STATUSES, b.mst), p.kind
+        same = _same_record(a, b)
+        if same is not False:
+            yield IMP(same, AND(*[EQ(getattr(a, n), getattr(b, n))
+                                  for n in ("mtype", "msrc", "mdst", "mold", "mnew")])), \
+                "{} changed a field other than its status", a.mid
+            moved = AND(same, NE(a.mst, b.mst))
+            edges = _EDGES_BY_STEP.get(p.kind, frozenset())
+            yield IMP(moved, _row_in((a.mtype, a.mst, b.mst), edges)), \
+                "{} ({:type}) went {:status} -> {:status}, not an edge of its status machine " \
+                "taken by {}", b.mid, b.mtype, a.mst, b.mst, p.kind
+        created = AND(b.mx, NOT(same))
+        if created is not False:
+            creations = _CREATES_BY_STEP.get(p.kind, frozenset())
+            yield IMP(created, _row_in((b.mtype, b.mst), creations)), \
+                "{} was created {:status} by {}", b.mid, b.mst, p.kind
 
 
 def _moved_to(a, b, status: str):
@@ -295,22 +297,27 @@ def revert_frees_dest(x, s, p, t):
 def evacuation_source_hold(x, s, p, t):
     freed = []  # (condition, source host, flavor) the step must free there
     for a, b in zip(s.slots, t.slots, strict=True):
-        live = AND(a.mx, type_is(a, EVACUATION), in_progress(a))
-        if live is False:
+        evacuation = AND(a.mx, type_is(a, EVACUATION))
+        if evacuation is False:
             continue
+        live = AND(evacuation, in_progress(a))
         after = ite(_same_record(a, b), b.mst, a.mst)
         completed = AND(live, EQ(after, ST["completed"]))
-        by_host_up = AND(EQ(p.host, a.msrc)) if p.kind == "host_up" else False
+        by_host_up = EQ(p.host, a.msrc) if p.kind == "host_up" else False
         yield IMP(completed, by_host_up), "{} completed by {} instead of host_up({})", a.mid, \
             p.kind, a.msrc
         freed.append((AND(completed, status_is(a, "done")), a.msrc, a.mold))
         # delete, fail and another host's restart roll back OTHER moves, which may
         # release their claims on this down host; this move's own hold stays.
         if p.kind not in ("delete", "fail", "host_up"):
-            kept = AND(live, NOT(completed), NOT(x.up(t, a.msrc)))
-            yield IMP(kept, x.veq(x.usage_at(t, a.msrc), x.usage_at(s, a.msrc))), \
-                "{} is down with {} in progress but its usage changed from {} to {} by {}", \
-                a.msrc, a.mid, x.usage_at(s, a.msrc), x.usage_at(t, a.msrc), p.kind
+            kept = AND(live, NOT(completed))
+            if kept is not False:
+                kept = AND(kept, NOT(x.up(t, a.msrc)))
+                yield IMP(kept, x.veq(x.usage_at(t, a.msrc), x.usage_at(s, a.msrc))), \
+                    "{} is down with {} in progress but its usage changed from {} to {} by {}", \
+                    a.msrc, a.mid, x.usage_at(s, a.msrc), x.usage_at(t, a.msrc), p.kind
+    if all(c is False for c, _, _ in freed):
+        return
     for h in x.hosts:
         here = [(AND(c, EQ(src, h)), f) for c, src, f in freed]
         if all(c is False for c, _ in here):

@@ -34,13 +34,14 @@ with ``EQ``/``NE``, look them up through ``x``.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from movecheck.spec.errors import InputError
 from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
-from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ, Slot
 from movecheck.spec.statuses import DEST_CLAIMED, FAILURE_STATUS, LANDED, NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
 
@@ -60,12 +61,12 @@ _FAILURE = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
 RZ = (RESIZE, MIGRATION)  # the two types of a resize_claim (flavor change or not)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _st(names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(ST[n] for n in names)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ty(names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(TY[n] for n in names)
 
@@ -85,21 +86,42 @@ def type_is(sl, *types: str):
 # invariant and the audit step read it; docs/spec.md "The accounting rule".
 
 
+def per_slot(fn):
+    """Memoise a derived term of a Z3 slot (slots are rebuilt, never mutated, by steps), so
+    that it is built once; a concrete slot computes it directly (plain values are cheap)."""
+    name = fn.__name__
+
+    def wrapper(sl):
+        if sl.__class__ is Slot:
+            return fn(sl)
+        memo = sl.__dict__.setdefault("_memo", {})
+        if name not in memo:
+            memo[name] = fn(sl)
+        return memo[name]
+
+    wrapper.__name__, wrapper.__doc__ = name, fn.__doc__
+    return wrapper
+
+
+@per_slot
 def alive(sl):
     """The instance exists: booted and not deleted."""
     return IN(sl.vm, (VM_ACT, VM_RSZ))
 
 
+@per_slot
 def in_progress(sl):
     """The slot's latest migration is in progress (not terminal)."""
     return AND(sl.mx, _IN_PROGRESS.has(sl.mtype, sl.mst))
 
 
+@per_slot
 def landed(sl):
     """The instance has landed on the destination (the source now holds the old flavor)."""
     return _LANDED.has(sl.mtype, sl.mst)
 
 
+@per_slot
 def dest_claimed(sl):
     """The destination holds a claim for a move that has not landed."""
     return _DEST_CLAIMED.has(sl.mtype, sl.mst)
@@ -109,10 +131,20 @@ def charged_flavor(x, sl):
     """The flavor an instance charges its own host: between resize_migrated and
     finish_resize the MigrationContext is applied and the NEW flavor is charged
     (bug 1953359's fix)."""
+    if sl.__class__ is not Slot:
+        memo = sl.__dict__.setdefault("_memo", {})
+        if "charged_flavor" not in memo:
+            memo["charged_flavor"] = _charged_flavor(x, sl)
+        return memo["charged_flavor"]
+    return _charged_flavor(x, sl)
+
+
+def _charged_flavor(x, sl):
     applied = AND(sl.mc, NE(sl.newf, x.NONE), sl.mx, status_is(sl, "post-migrating"))
     return ite(applied, sl.newf, sl.flavor)
 
 
+@per_slot
 def migration_hold(sl):
     """(condition, host, flavor) the migration itself holds, apart from the instance:
     not landed -> the new flavor on the dest (the move claim); landed -> the old
@@ -163,7 +195,7 @@ REASONS: dict[str, str] = {
     "already_booted": "instance {} was already booted",
     "no_instance": "instance {} does not exist",
     "busy": "instance {} already has an in-progress migration",
-    "not_active": "instance {} is {}, not active",
+    "not_active": "instance {} is {:vm}, not active",
     "host_down": "host {} is down",
     "already_down": "host {} is already down",
     "already_up": "host {} is already up",
@@ -173,25 +205,27 @@ REASONS: dict[str, str] = {
     "not_fresh": "migration {} already exists",
     "too_many_migrations": "the cloud allows at most {} migrations",
     "same_host": "a {} must change host",
-    "wrong_type": "migration {} is a {}",
-    "wrong_status": "migration {} is {}, not {}",
-    "terminal": "migration {} is {} (terminal)",
+    "wrong_type": "migration {} is a {:type}",
+    "wrong_status": "migration {} is {:status}, not {}",
+    "terminal": "migration {} is {:status} (terminal)",
 }
 
 
-class Named:
-    """A code shown by name in a message (a status or type code; a term in the Z3 reading)."""
+class _Sayer(string.Formatter):
+    """Formats messages; ``{:status}``, ``{:type}`` and ``{:vm}`` show a code by name."""
 
-    __slots__ = ("table", "code")
+    NAMES = {"status": STATUSES, "type": MIGRATION_TYPES,
+             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted"}}
 
-    def __init__(self, table, code):
-        self.table, self.code = table, code
+    def format_field(self, value, format_spec):
+        table = self.NAMES.get(format_spec)
+        if table is not None:
+            return str(table[value]) if type(value) is int else str(value)
+        return super().format_field(value, format_spec)
 
-    def __str__(self) -> str:
-        return str(self.table[self.code]) if type(self.code) is int else str(self.code)
 
-
-VM_NAMES = {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted"}
+#: say(template, *args): a rule's message in words (only called for a false conjunct).
+say = _Sayer().format
 
 
 # --------------------------------------------------------------------------- phrases shared by steps
@@ -218,8 +252,8 @@ def movable(x, s, sl, p, need_host_up: bool = True):
 def status_guard(x, s, sl, types, statuses, up=()):
     """The named migration is of one of ``types``, in one of ``statuses``, and the
     hosts on its ``up`` sides ("msrc", "mdst") are up."""
-    yield "wrong_type", type_is(sl, *types), sl.mid, Named(MIGRATION_TYPES, sl.mtype)
-    yield "wrong_status", status_is(sl, *statuses), sl.mid, Named(STATUSES, sl.mst), \
+    yield "wrong_type", type_is(sl, *types), sl.mid, sl.mtype
+    yield "wrong_status", status_is(sl, *statuses), sl.mid, sl.mst, \
         " or ".join(statuses)
     for side in up:
         yield "host_down", x.up(s, getattr(sl, side)), getattr(sl, side)
@@ -367,7 +401,7 @@ class resize_claim:
 
     def when(x, s, sl, p):
         yield from movable(x, s, sl, p)
-        yield "not_active", EQ(sl.vm, VM_ACT), p.instance, Named(VM_NAMES, sl.vm)
+        yield "not_active", EQ(sl.vm, VM_ACT), p.instance, sl.vm
         yield "same_host", NOT(AND(EQ(p.dest, sl.host), EQ(p.flavor, sl.flavor))), "cold migration"
         yield from claim_fits(x, s, p.dest, p.flavor)
 
@@ -519,7 +553,7 @@ class live_claim:
 
     def when(x, s, sl, p):
         yield from movable(x, s, sl, p)
-        yield "not_active", EQ(sl.vm, VM_ACT), p.instance, Named(VM_NAMES, sl.vm)
+        yield "not_active", EQ(sl.vm, VM_ACT), p.instance, sl.vm
         yield "same_host", NE(p.dest, sl.host), "live migration"
         yield from claim_fits(x, s, p.dest, sl.flavor)
 
@@ -690,7 +724,7 @@ class fail:
               "hold is released; status error (failed for a live-migration)")
 
     def when(x, s, sl, p):
-        yield "terminal", in_progress(sl), sl.mid, Named(STATUSES, sl.mst)
+        yield "terminal", in_progress(sl), sl.mid, sl.mst
 
     def then(x, s, sl, p, picks):
         return fail_effect(x, sl)

@@ -24,7 +24,9 @@ class LeakyTracker(SpecTracker):
         out = super().apply(step)
         if out.accepted and step.kind == "confirm_finish":
             m = self.spec.migration(before, step.migration)
-            self.state = self.spec._charge(self.state, m.source, m.old_flavor, +1)
+            spec = self.spec
+            self.state = spec.with_usage(self.state, m.source, spec.vadd(
+                spec.usage(self.state, m.source), spec.fvec(m.old_flavor)))
         return out
 
 

@@ -1,5 +1,6 @@
 """Exhaustive exploration: pinned state-space sizes (as TLC's and Stateright's examples do)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from movecheck.cli import main
 from movecheck.spec import Spec, default_cloud
 from movecheck.spec.engines.explore import explore
+from movecheck.spec.steps import STEPS
 
 # (hosts, instances, max_migrations) -> (distinct states, transitions, depth).
 # A change here is a change of the spec's semantics: say why in the commit.
@@ -45,13 +47,12 @@ def test_state_limit_is_reported_incomplete(tmp_path):
 def test_explore_finds_a_planted_violation_with_shortest_trace():
     """A spec whose confirm forgets to free the source: BFS gives the shortest trace."""
 
-    class LeakyConfirm(Spec):
-        def _do_confirm_finish(self, state, step, picks):
-            s = super()._do_confirm_finish(state, step, picks)
-            m = self.migration(state, step.migration)
-            return self._charge(s, m.source, m.old_flavor, +1)
+    def leaky_confirm(x, s, sl, p, picks):  # an edit of the one definition of confirm_finish
+        new, freed = STEPS["confirm_finish"].then(x, s, sl, p, picks)
+        return new, list(freed) + [(True, sl.msrc, sl.mold, +1)]
 
-    spec = LeakyConfirm(default_cloud(2, 1, 1))
+    rules = {**STEPS, "confirm_finish": dataclasses.replace(STEPS["confirm_finish"], then=leaky_confirm)}
+    spec = Spec(default_cloud(2, 1, 1), rules=rules)
     r, _ = explore(spec)
     assert r.violations
     v = r.violations[0]

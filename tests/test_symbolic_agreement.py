@@ -8,14 +8,17 @@ invariants that are broken are compared too).  ``agreement_problems`` must
 return nothing.
 """
 
+import dataclasses
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from movecheck.spec import Spec, default_cloud, make_step
 from movecheck.spec.engines.agreement import agreement_problems, extra_steps, self_check
-from movecheck.spec.sym_invariants import STATE
-from movecheck.spec.symbolic import SymbolicSpec, concrete_params, encode_state, to_bool
+from movecheck.spec.engines.spec_mutants import MUTANTS
+from movecheck.spec.interpret.z3 import STATE, SymbolicSpec, concrete_params, encode_state, to_bool
+from movecheck.spec.steps import STEPS
 
 CLOUDS = {
     "default": default_cloud(),
@@ -62,10 +65,7 @@ def test_agreement_sees_a_broken_guard():
     """The check is not vacuous: a symbolic spec whose confirm needs no finished migration
     disagrees with the concrete spec on a state where the migration is migrating."""
 
-    class Drifted(SymbolicSpec):
-        def step_confirm(self, s, a, picks):
-            return self._simple(s, a, picks, self._RZ, ("finished", "migrating"), (), "confirming")
-
+    Drifted = MUTANTS["confirm_from_migrating"]
     spec = SPECS["default"]
     S = make_step
     s = spec.initial()
@@ -79,9 +79,8 @@ def test_agreement_sees_a_broken_guard():
 
 
 def test_agreement_sees_a_broken_effect():
-    class Drifted(SymbolicSpec):
-        def step_audit(self, s, a, picks):
-            return super().step_host_down(s, a, picks)  # an audit that takes the host down
+    class Drifted(SymbolicSpec):  # an audit that takes the host down
+        rules = {**STEPS, "audit": dataclasses.replace(STEPS["audit"], then=STEPS["host_down"].then)}
 
     spec = SPECS["default"]
     s = spec.next_state(spec.initial(), make_step("boot", instance="i1", host="h1", flavor="small"))
@@ -91,8 +90,8 @@ def test_agreement_sees_a_broken_effect():
 
 
 def test_every_invariant_has_a_symbolic_twin():
+    from movecheck.spec.interpret.z3 import TRANSITION
     from movecheck.spec.invariants import INVARIANTS, STATE_INVARIANTS, TRANSITION_INVARIANTS
-    from movecheck.spec.sym_invariants import TRANSITION
 
     assert set(STATE) == set(STATE_INVARIANTS)
     assert set(TRANSITION) == set(TRANSITION_INVARIANTS)

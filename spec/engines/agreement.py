@@ -1,4 +1,4 @@
-"""The agreement check between the concrete and the symbolic spec (design.md section 5).
+"""The agreement check between the concrete and the Z3 reading of the spec (design.md section 5).
 
 For one concrete state and one step (enabled or not), :func:`agreement_problems`
 lists every way the two interpretations disagree:
@@ -21,10 +21,9 @@ import random
 
 import z3
 
-from movecheck.spec import sym_invariants as SI
 from movecheck.spec import Spec, State
-from movecheck.spec.invariants import transition_violations, violations
-from movecheck.spec.symbolic import (
+from movecheck.spec.interpret import z3 as SI
+from movecheck.spec.interpret.z3 import (
     SymbolicSpec,
     concrete_params,
     encode_state,
@@ -33,6 +32,7 @@ from movecheck.spec.symbolic import (
     step_args,
     to_bool,
 )
+from movecheck.spec.invariants import transition_violations, violations
 from movecheck.spec.vocab import Step
 
 
@@ -124,3 +124,59 @@ def self_check(spec: Spec, walks: int = 20, depth: int = 12, seed: int = 0) -> l
         steps = list(spec.candidate_steps(s)) + extra_steps(spec, s)
         problems += agreement_problems(spec, s, rng.choice(steps), sym)
     return problems
+
+
+def value_agreement_problems(spec: Spec, state: State, steps, sym: SymbolicSpec) -> list[str]:
+    """The agreement check with the Z3 reading run on Python values (``sym`` built from
+    ``concrete_params(cloud, python=True)``): no solver, so it is cheap enough to run on
+    every reachable state and every step of a small cloud.
+
+    It compares everything the two readings do differently — names against indices,
+    device tuples against per-device Bools, finding the acting slot, merging,
+    device picks (every subset of the cloud's devices is tried), migration numbering
+    — while :func:`agreement_problems` checks the same rules with real Z3 terms.
+    """
+    out: list[str] = []
+    es = encode_state(spec, state, python=True)
+    viol = violations(spec, state)
+    for name, inv in SI.STATE.items():
+        if inv(sym, es) is not (name not in viol):
+            out.append(f"invariant {name}: concrete says {'broken' if name in viol else 'holds'}")
+    if not viol:
+        for name, inv in SI.ABSTRACTION.items():
+            if inv(sym, es) is not True:
+                out.append(f"abstraction invariant {name} fails on a concrete state")
+    G = sym.P.G
+    pick_vectors = [[bool(n >> g & 1) for g in range(G)] for n in range(2 ** G)]
+    for step in steps:
+        a = step_args(spec, step)
+        enabled = spec.enabled(state, step)
+        if a is None:
+            if enabled:
+                out.append(f"{step}: enabled with an unknown name")
+            continue
+        posts = set()
+        for picks in pick_vectors:
+            tr = sym.transition(es, a, picks)
+            if tr.enabled is not enabled:
+                out.append(f"{step}: Z3 reading's guard {tr.enabled}, concrete "
+                           f"{spec.why_rejected(state, step) or 'enabled'}")
+                break
+            if enabled and tr.picks_ok is True:
+                posts.add(tuple(tr.post.terms()))
+        if not enabled or out:
+            continue
+        want = set()
+        for picks in spec.legal_picks(state, step):
+            t = spec.next_state(state, step, picks)
+            et = encode_state(spec, t, python=True)
+            want.add(tuple(et.terms()))
+            tv = transition_violations(spec, state, step, t)
+            for name, prop in SI.TRANSITION.items():
+                if prop(sym, es, a, et) is not (name not in tv):
+                    out.append(f"{step}: two-state property {name}: concrete says "
+                               f"{'broken' if name in tv else 'holds'}")
+        if posts != want:
+            out.append(f"{step}: successors differ: {len(posts - want)} only in the Z3 reading, "
+                       f"{len(want - posts)} only in the concrete one")
+    return out

@@ -1,4 +1,4 @@
-"""Bounded model checking of the symbolic spec (``movecheck bmc --depth K``).
+"""Bounded model checking of the spec's Z3 reading (``movecheck bmc --depth K``).
 
 Incremental: the solver holds the initial state and k copies of the
 transition relation; at each depth it asks (push/pop) whether some state
@@ -21,14 +21,10 @@ from typing import Any
 
 import z3
 
-from movecheck.spec import sym_invariants as SI
 from movecheck.spec import State
-from movecheck.spec.steps import STEPS
-from movecheck.spec.symbolic import (
-    AND,
-    NOT,
-    OR,
-    VM_NONE,
+from movecheck.spec.interpret import z3 as SI
+from movecheck.spec.interpret.terms import AND, NOT, OR
+from movecheck.spec.interpret.z3 import (
     Params,
     StepArgs,
     SymbolicSpec,
@@ -37,6 +33,8 @@ from movecheck.spec.symbolic import (
     decode,
     fresh_state,
 )
+from movecheck.spec.state import VM_NONE
+from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import Cloud, Step
 
 KINDS = tuple(STEPS)
@@ -109,13 +107,14 @@ class BMC:
         for i in range(P.N):
             sl = s.slots[i]
             nxt = s.nmig + 1
-            out += [StepArgs("boot", inst=i, host=h, flavor=f) for h in range(P.H) for f in range(F)]
-            out.append(StepArgs("delete", inst=i))
+            out += [StepArgs("boot", instance=i, host=h, flavor=f) for h in range(P.H) for f in range(F)]
+            out.append(StepArgs("delete", instance=i))
             for h in range(P.H):
-                out += [StepArgs("resize_claim", mig=nxt, inst=i, dest=h, flavor=f) for f in range(F)]
-                out.append(StepArgs("live_claim", mig=nxt, inst=i, dest=h))
-                out.append(StepArgs("evacuate_start", mig=nxt, inst=i, dest=h))
-            out += [StepArgs(k, mig=sl.mid, only_slot=i) for k, sd in STEPS.items()
+                out += [StepArgs("resize_claim", migration=nxt, instance=i, dest=h, flavor=f)
+                        for f in range(F)]
+                out.append(StepArgs("live_claim", migration=nxt, instance=i, dest=h))
+                out.append(StepArgs("evacuate_start", migration=nxt, instance=i, dest=h))
+            out += [StepArgs(k, migration=sl.mid, only_slot=i) for k, sd in STEPS.items()
                     if sd.params == ("migration",)]
         for h in range(P.H):
             out += [StepArgs(k, host=h) for k in ("host_down", "host_up", "audit")]
@@ -135,8 +134,8 @@ class BMC:
         for j, a in enumerate(actions):
             tr = self.sym.transition(s, a, picks)
             cons.append(z3.Implies(sel == j, z3.And(_b(tr.enabled), _b(tr.picks_ok))))
-            if self.symmetry and a.kind == "boot" and a.inst > 0:
-                cons.append(z3.Implies(sel == j, s.slots[a.inst - 1].vm != VM_NONE))
+            if self.symmetry and a.kind == "boot" and a.instance > 0:
+                cons.append(z3.Implies(sel == j, s.slots[a.instance - 1].vm != VM_NONE))
             for p, (x, y) in enumerate(zip(pre, tr.post.terms(), strict=True)):
                 if not _same(x, y):
                     chains[p].append((j, y))

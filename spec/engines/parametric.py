@@ -31,7 +31,8 @@ import time
 import z3
 
 from movecheck.spec.engines.prove import COUNTEREXAMPLE, PROVED, UNKNOWN, InvariantResult, Obligation, Prover
-from movecheck.spec.symbolic import AND, IMP, OR, RC, SymbolicSpec, SymState
+from movecheck.spec.interpret.terms import AND, IMP
+from movecheck.spec.interpret.z3 import RC, SymbolicSpec, SymState
 from movecheck.spec.vocab import Cloud, Host
 
 #: Hosts one obligation can tell apart: the acting instance's host, source and
@@ -87,8 +88,7 @@ class ParametricProver(Prover):
         tr = sym.transition(s, a)
         signs_ok = all(sg < 0 for dl in tr.slot_deltas.values() for _, _, _, sg in dl)
         x, y = s.slots[0], tr.post.slots[0]
-        goal = AND(*[IMP(OR(sym.inst_holds(y, g), sym.mig_holds_dev(y, g)),
-                         OR(sym.inst_holds(x, g), sym.mig_holds_dev(x, g))) for g in range(P.G)])
+        goal = AND(*[IMP(sym.slot_holds_dev(y, g), sym.slot_holds_dev(x, g)) for g in range(P.G)])
         solver = self._solver()
         solver.add(*self.hypothesis, a.host >= 0, a.host < P.H, tr.enabled)
         status, dt = self._check(solver, goal, "host_up__releases_only")
@@ -99,7 +99,7 @@ class ParametricProver(Prover):
 
     @staticmethod
     def _host_up_args(P):
-        from movecheck.spec.symbolic import StepArgs
+        from movecheck.spec.interpret.z3 import StepArgs
 
         return StepArgs("host_up", host=z3.Int("arg_release_host"))
 

@@ -1,12 +1,12 @@
 """Induction proofs of the spec's invariants (``movecheck prove``, issue 3).
 
 For a bounded cloud whose capacities, flavor sizes, flavor device counts and
-migration bound are free (:func:`movecheck.spec.symbolic.symbolic_params`):
+migration bound are free (:func:`movecheck.spec.interpret.z3.symbolic_params`):
 
 - initiation: every initial state satisfies every one-state invariant;
 - consecution: for every step kind and every invariant, a state satisfying
   ALL one-state invariants (the design.md ones, the auxiliary ones of
-  spec/invariants.py and the abstraction facts of spec/sym_invariants.py)
+  spec/invariants.py and the encoding's facts of spec/interpret/z3.py)
   and taking the step reaches a state satisfying the invariant; two-state
   properties are checked on the same transition.
 
@@ -28,24 +28,20 @@ from typing import Any
 
 import z3
 
-from movecheck.spec import sym_invariants as SI
 from movecheck.spec import Spec, State
-from movecheck.spec.steps import STEPS
-from movecheck.spec.symbolic import (
-    AND,
-    EQ,
-    NOT,
+from movecheck.spec.interpret import z3 as SI
+from movecheck.spec.interpret.terms import AND, EQ, NOT, SUM, ite
+from movecheck.spec.interpret.z3 import (
     RC,
-    SUM,
     Params,
     SymbolicSpec,
     SymState,
     all_step_args,
     decode,
     fresh_state,
-    ite,
     symbolic_params,
 )
+from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import Cloud, Step
 
 PROVED, COUNTEREXAMPLE, UNKNOWN = "proved", "counterexample", "unknown"
@@ -129,9 +125,10 @@ def _symbolic_step(P: Params, kind: str, model: z3.ModelRef, a) -> Step:
         return names[k] if 0 <= k < len(names) else f"#{k}"
 
     mig = None
-    if a.mig is not None:
-        mig = f"m{a.mig if isinstance(a.mig, int) else model.eval(a.mig, model_completion=True)}"
-    return Step(kind, migration=mig, instance=name(a.inst, P.instances), host=name(a.host, P.hosts),
+    if a.migration is not None:
+        x = a.migration
+        mig = f"m{x if isinstance(x, int) else model.eval(x, model_completion=True)}"
+    return Step(kind, migration=mig, instance=name(a.instance, P.instances), host=name(a.host, P.hosts),
                 dest=name(a.dest, P.hosts), flavor=name(a.flavor, P.flavors))
 
 

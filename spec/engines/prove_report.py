@@ -14,8 +14,9 @@ from __future__ import annotations
 from movecheck.spec import Spec
 from movecheck.spec.engines.bmc import BMC
 from movecheck.spec.engines.prove import CTI
+from movecheck.spec.interpret.terms import AND, EQ
+from movecheck.spec.interpret.z3 import Slot, SymbolicSpec, encode_state
 from movecheck.spec.invariants import INVARIANTS
-from movecheck.spec.symbolic import AND, EQ, Slot, SymbolicSpec, encode_state
 
 
 def cti_lines(cti: CTI) -> list[str]:

@@ -19,9 +19,10 @@ import time
 from dataclasses import dataclass
 
 from movecheck.spec.engines.bmc import BMC, BMCResult
+from movecheck.spec.interpret.terms import AND, EQ, NOT, OR
+from movecheck.spec.state import ST, TY, VM_DEL
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
-from movecheck.spec.steps import STEPS
-from movecheck.spec.symbolic import AND, EQ, NOT, OR, ST, TY, VM_DEL
+from movecheck.spec.steps import STEPS, alive, in_progress
 from movecheck.spec.vocab import Cloud
 
 
@@ -39,8 +40,7 @@ def _has_status(mtype: str, status: str):
 
 def _premises() -> dict:
     """Per invariant: a term saying its premise is met at the last state/transition."""
-    S = lambda b: b.sym  # noqa: E731
-    ip_alive = _any_slot(lambda b, sl: AND(S(b).in_progress(sl), S(b).alive(sl)))
+    ip_alive = _any_slot(lambda b, sl: AND(in_progress(sl), alive(sl)))
     used = lambda b: OR(*[u > 0 for row in b.last_state().usage for u in row])  # noqa: E731
     return {
         "capacity": used,
@@ -48,12 +48,11 @@ def _premises() -> dict:
         "non_negative": used,
         "exactly_once": ip_alive,
         "single_move": ip_alive,
-        "devices_exclusive": _any_slot(lambda b, sl: OR(*[S(b).inst_holds(sl, g)
-                                                          for g in range(b.P.G)])),
+        "devices_exclusive": _any_slot(lambda b, sl: AND(alive(sl), OR(*sl.dev))),
         "no_ghosts": _any_slot(lambda b, sl: OR(EQ(sl.vm, VM_DEL),
-                                                AND(sl.mx, NOT(S(b).in_progress(sl))))),
-        "context_matches": _any_slot(lambda b, sl: AND(S(b).alive(sl), sl.mc)),
-        "evacuation_source_down": _any_slot(lambda b, sl: AND(S(b).in_progress(sl),
+                                                AND(sl.mx, NOT(in_progress(sl))))),
+        "context_matches": _any_slot(lambda b, sl: AND(alive(sl), sl.mc)),
+        "evacuation_source_down": _any_slot(lambda b, sl: AND(in_progress(sl),
                                                               EQ(sl.mtype, TY["evacuation"]))),
         "moves_change_host": _any_slot(lambda b, sl: AND(sl.mx, EQ(sl.msrc, sl.mdst))),
         "status_graph": lambda b: OR(*[b.last_action_is(k) for k in ("resize_migrate", "confirm")]),

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from movecheck.spec.state import ST, STATUSES, TY, Slot, State, Vector
 from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
-from movecheck.spec.steps import CREATING_STEPS, REASONS, STEPS, StepDef, charges, device_holds
+from movecheck.spec.steps import CREATING_STEPS, REASONS, STEPS, StepDef, charges, device_holds, say
 from movecheck.spec.vocab import (
     RESOURCE_CLASSES,
     VM_DELETED,
@@ -51,7 +51,7 @@ class Rejection(NamedTuple):
 
 
 def _reject(code: str, *args) -> Rejection:
-    return Rejection(code, REASONS[code].format(*args))
+    return Rejection(code, say(REASONS[code], *args))
 
 
 class Spec:
@@ -232,7 +232,7 @@ class Spec:
         for t in rule(self, *args):
             if not t[0]:
                 msg = t[1]
-                out.append(msg(*t[2:]) if callable(msg) else msg.format(*t[2:]))
+                out.append(msg(*t[2:]) if callable(msg) else say(msg, *t[2:]))
         return out
 
     # ------------------------------------------------------------ basics
@@ -324,16 +324,17 @@ class Spec:
             return _reject("unknown_instance", step.instance)
         return None
 
-    def _guard(self, s: State, sd: StepDef, step: Step, acting) -> Rejection | None:
+    def _guard(self, s: State, sd: StepDef, step: Step, acting) -> tuple | None:
+        """The first false conjunct of the step's guard (None: enabled)."""
         if sd.acts == "host":
             conjuncts = sd.when(self, s, step)
         elif acting is None:
-            return _reject("unknown_migration", step.migration)
+            return ("unknown_migration", False, step.migration)
         else:
             conjuncts = sd.when(self, s, acting[1], step)
         for t in conjuncts:
             if not t[1]:
-                return Rejection(t[0], REASONS[t[0]].format(*t[2:]))
+                return t
         return None
 
     def rejection(self, state: State, step: Step) -> Rejection | None:
@@ -342,7 +343,8 @@ class Spec:
         if r is not None:
             return r
         sd = self.rules[step.kind]
-        return self._guard(state, sd, step, self._acting_slot(state, sd, step))
+        t = self._guard(state, sd, step, self._acting_slot(state, sd, step))
+        return None if t is None else _reject(t[0], *t[2:])
 
     def why_rejected(self, state: State, step: Step) -> str | None:
         """None if ``step`` is enabled in ``state``, else the reason it is rejected."""
