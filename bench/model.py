@@ -21,8 +21,8 @@ import tempfile
 import time
 
 from movecheck.model import ReferenceTracker
-from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_host
 from movecheck.spec import Spec
+from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_host
 from movecheck.spec.vocab import Cloud
 
 WEIGHT = {"host_down": 1, "host_up": 2, "audit": 2, "fail": 1, "delete": 1, "boot": 3,

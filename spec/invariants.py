@@ -233,9 +233,7 @@ def _same_record(a, b):
 
 
 def status_graph(x, s, p, t):
-    for a, b in zip(s.slots, t.slots, strict=True):
-        if a is b:
-            continue  # the step left this slot alone
+    for a, b in x.changed(s, t):
         # a record never disappears: the slot keeps it, or a newer one (a is retired)
         yield IMP(a.mx, b.mx), "{} disappeared", a.mid
         same = _same_record(a, b)
@@ -268,9 +266,7 @@ def _frees(x, s, t, host, flavor, devs, verb, mid):
 
 
 def confirm_frees_source(x, s, p, t):
-    for a, b in zip(s.slots, t.slots, strict=True):
-        if a is b:
-            continue
+    for a, b in x.changed(s, t):
         confirmed = _moved_to(a, b, "confirmed")
         if confirmed is False:
             continue
@@ -280,9 +276,7 @@ def confirm_frees_source(x, s, p, t):
 
 
 def revert_frees_dest(x, s, p, t):
-    for a, b in zip(s.slots, t.slots, strict=True):
-        if a is b:
-            continue
+    for a, b in x.changed(s, t):
         reverted = _moved_to(a, b, "reverted")
         if reverted is False:
             continue

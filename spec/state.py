@@ -47,8 +47,7 @@ ST = {s: k for k, s in enumerate(STATUSES)}
 TY = {t: k for k, t in enumerate(MIGRATION_TYPES)}
 
 
-class Slot(NamedTuple):
-    """One instance slot: the instance and its latest migration record."""
+class _SlotFields(NamedTuple):
 
     iid: str  # the instance's id (fixed per slot)
     vm: int  # VM_NONE, VM_ACT, VM_RSZ or VM_DEL
@@ -70,6 +69,18 @@ class Slot(NamedTuple):
     mold: str | None
     mnew: str | None
     older: int  # retired records still in progress (0 in every reachable state)
+
+
+class Slot(_SlotFields):
+    """One instance slot: the instance and its latest migration record.
+
+    Unlike the fields, which are the tuple, a slot's ``__dict__`` only memoises what
+    the rules derive from it (``in_progress``, the holds, ...): slots never change,
+    and most of them are shared by a state and its successors.
+    """
+
+    def __reduce__(self):  # pickle the fields, not the memo
+        return (Slot, tuple(self))
 
     @staticmethod
     def empty(iid: str) -> Slot:

@@ -41,7 +41,7 @@ from typing import Any
 
 from movecheck.spec.errors import InputError
 from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
-from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ, Slot
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
 from movecheck.spec.statuses import DEST_CLAIMED, FAILURE_STATUS, LANDED, NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
 
@@ -86,20 +86,23 @@ def type_is(sl, *types: str):
 # invariant and the audit step read it; docs/spec.md "The accounting rule".
 
 
+_MISSING = object()
+
+
 def per_slot(fn):
-    """Memoise a derived term of a Z3 slot (slots are rebuilt, never mutated, by steps), so
-    that it is built once; a concrete slot computes it directly (plain values are cheap)."""
-    name = fn.__name__
+    """Memoise what a rule derives from one slot, in the slot's ``__dict__`` (slots are
+    rebuilt, never mutated, by steps): a concrete slot shared by many states, or a Z3
+    slot's term, is computed once."""
+    key = "_" + fn.__name__
 
     def wrapper(sl):
-        if sl.__class__ is Slot:
-            return fn(sl)
-        memo = sl.__dict__.setdefault("_memo", {})
-        if name not in memo:
-            memo[name] = fn(sl)
-        return memo[name]
+        d = sl.__dict__
+        v = d.get(key, _MISSING)
+        if v is _MISSING:
+            v = d[key] = fn(sl)
+        return v
 
-    wrapper.__name__, wrapper.__doc__ = name, fn.__doc__
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
 
 
@@ -131,12 +134,11 @@ def charged_flavor(x, sl):
     """The flavor an instance charges its own host: between resize_migrated and
     finish_resize the MigrationContext is applied and the NEW flavor is charged
     (bug 1953359's fix)."""
-    if sl.__class__ is not Slot:
-        memo = sl.__dict__.setdefault("_memo", {})
-        if "charged_flavor" not in memo:
-            memo["charged_flavor"] = _charged_flavor(x, sl)
-        return memo["charged_flavor"]
-    return _charged_flavor(x, sl)
+    d = sl.__dict__
+    v = d.get("_charged_flavor", _MISSING)
+    if v is _MISSING:
+        v = d["_charged_flavor"] = _charged_flavor(x, sl)
+    return v
 
 
 def _charged_flavor(x, sl):
@@ -156,6 +158,14 @@ def migration_hold(sl):
 
 
 def charges(x, sl) -> list:
+    d = sl.__dict__
+    v = d.get("_charges", _MISSING)
+    if v is _MISSING:
+        v = d["_charges"] = _charges(x, sl)
+    return v
+
+
+def _charges(x, sl) -> list:
     """Everything one slot charges: [(condition, host, flavor)]."""
     return [(alive(sl), sl.host, charged_flavor(x, sl)), migration_hold(sl)]
 
@@ -166,6 +176,14 @@ def instance_charges(x, sl) -> list:
 
 
 def device_holds(x, sl) -> list:
+    d = sl.__dict__
+    v = d.get("_device_holds", _MISSING)
+    if v is _MISSING:
+        v = d["_device_holds"] = _device_holds(x, sl)
+    return v
+
+
+def _device_holds(x, sl) -> list:
     """Every device hold of one slot, [(condition, host, devices)]: the instance's
     own devices on its host, and the migration's (the MigrationContext's new
     devices on the dest before it lands, its old devices on the source after)."""

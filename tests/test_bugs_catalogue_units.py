@@ -10,8 +10,8 @@ import pytest
 
 from movecheck.model import ReferenceTracker
 from movecheck.model.bugs import CATALOGUE, MODULES
-from movecheck.spec.cloudfile import default_cloud
 from movecheck.spec import Spec
+from movecheck.spec.cloudfile import default_cloud
 from movecheck.spec.vocab import Step
 
 

@@ -11,8 +11,8 @@ import time
 
 from movecheck.model import ReferenceTracker
 from movecheck.model.compute import NovaCloud, Rejected
-from movecheck.spec.cloudfile import DEFAULT_FLAVORS
 from movecheck.spec import Spec
+from movecheck.spec.cloudfile import DEFAULT_FLAVORS
 from movecheck.spec.vocab import Cloud, Host, Inventory, Step
 
 HOSTS = ("h1", "h2", "h3", "h4")

@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 
 from movecheck.model import ReferenceTracker
-from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_cloud, default_host
 from movecheck.spec import Spec
+from movecheck.spec.cloudfile import DEFAULT_FLAVORS, default_cloud, default_host
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import Cloud, Flavor, Host, Inventory, Step
 

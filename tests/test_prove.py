@@ -11,8 +11,8 @@ from movecheck.spec.engines.prove import COUNTEREXAMPLE, PROVED, prove_all
 from movecheck.spec.engines.prove_report import cti_lines, mark_reachability
 from movecheck.spec.engines.spec_mutants import MUTANTS
 from movecheck.spec.engines.vacuity import vacuity
-from movecheck.spec.invariants import INVARIANTS, transition_violations
 from movecheck.spec.interpret.z3 import ABSTRACTION
+from movecheck.spec.invariants import INVARIANTS, transition_violations
 
 #: Per spec mutant: the invariants induction cannot prove on the 2-host, 1-instance cloud.
 REFUTED = {

@@ -172,9 +172,27 @@ def test_rejections_name_the_reason(spec):
         s, S("live_claim", migration="m2", instance="i1", dest="h1"))
 
 
+def test_rejections_are_data_a_code_and_a_sentence(spec):
+    """Spec.rejection says why, as data: a stable code (the guard conjunct that failed)
+    and the sentence why_rejected returns."""
+    from movecheck.spec import Rejection
+
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"))
+    assert spec.rejection(s, S("boot", instance="i2", host="h1", flavor="large")) == Rejection(
+        "does_not_fit", "flavor large does not fit on h1")
+    assert spec.rejection(s, S("confirm", migration="m1")).code == "unknown_migration"
+    assert spec.rejection(s, S("host_up", host="h1")).code == "already_up"
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"),
+            S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="small"))
+    r = spec.rejection(s, S("confirm", migration="m1"))
+    assert r == Rejection("wrong_status", "migration m1 is pre-migrating, not finished")
+    assert spec.rejection(s, S("live_claim", migration="m2", instance="i1", dest="h2")).code == "busy"
+    assert spec.rejection(s, S("resize_migrate", migration="m1")) is None
+    assert spec.why_rejected(s, S("confirm", migration="m1")) == r.message
+
+
 def test_picks_are_validated_and_enumerated(spec):
-    from movecheck.spec import default_cloud
-    from movecheck.spec import Spec
+    from movecheck.spec import Spec, default_cloud
     from movecheck.spec.vocab import Cloud
 
     c = default_cloud()

@@ -195,6 +195,14 @@ class Spec:
     def nmig(s: State) -> int:
         return s.nmig
 
+    @staticmethod
+    def changed(s: State, t: State):
+        """(before, after) of every slot the step changed (a slot it left alone is the
+        same object: the step's conjuncts about it hold trivially)."""
+        if s.slots is t.slots:
+            return ()
+        return [(a, b) for a, b in zip(s.slots, t.slots, strict=True) if a is not b]
+
     def set_up(self, s: State, host: str, value: bool) -> State:
         up = list(s.up)
         up[self.host_index[host]] = value

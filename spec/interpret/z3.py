@@ -566,6 +566,11 @@ class SymbolicSpec:
     def nmig(s: SymState):
         return s.nmig
 
+    @staticmethod
+    def changed(s: SymState, t: SymState):
+        """(before, after) of every slot the step may have changed (unchanged: same object)."""
+        return [(a, b) for a, b in zip(s.slots, t.slots, strict=True) if a is not b]
+
     def set_up(self, s: SymState, h, value) -> SymState:
         return replace(s, up=[ite(EQ(h, k), value, u) for k, u in enumerate(s.up)])
 
