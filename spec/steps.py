@@ -204,15 +204,14 @@ def fits(x, s, host, flavor):
 #: adapter can match on) and the sentence a person reads.
 REASONS: dict[str, str] = {
     "unknown_step": "unknown step {!r}",
-    "missing_parameter": "missing parameter {}",
-    "bad_parameter": "parameter {} must be a name, not {!r}",
+    "bad_parameter": "{}",
     "unknown_host": "unknown host {}",
     "unknown_flavor": "unknown flavor {}",
     "unknown_instance": "unknown instance {}",
     "unknown_migration": "unknown migration {}",
     "already_booted": "instance {} was already booted",
     "no_instance": "instance {} does not exist",
-    "busy": "instance {} already has an in-progress migration",
+    "in_progress": "instance {} already has an in-progress migration",
     "not_active": "instance {} is {:vm}, not active",
     "host_down": "host {} is down",
     "already_down": "host {} is already down",
@@ -221,11 +220,10 @@ REASONS: dict[str, str] = {
     "does_not_fit": "flavor {1} does not fit on {0}",
     "no_free_devices": "not enough free devices on {0} for flavor {1}",
     "not_fresh": "migration {} already exists",
-    "too_many_migrations": "the cloud allows at most {} migrations",
+    "migration_limit": "the cloud allows at most {} migrations",
     "same_host": "a {} must change host",
     "wrong_type": "migration {} is a {:type}",
     "wrong_status": "migration {} is {:status}, not {}",
-    "terminal": "migration {} is {:status} (terminal)",
 }
 
 
@@ -259,12 +257,12 @@ def movable(x, s, sl, p, need_host_up: bool = True):
     """A new move of the instance may start: it exists with no move in progress, its
     host (unless evacuating) and the dest are up, the migration id is fresh."""
     yield "no_instance", alive(sl), p.instance
-    yield "busy", AND(NOT(in_progress(sl)), EQ(sl.older, 0)), p.instance
+    yield "in_progress", AND(NOT(in_progress(sl)), EQ(sl.older, 0)), p.instance
     if need_host_up:
         yield "host_down", x.up(s, sl.host), sl.host
     yield "host_down", x.up(s, p.dest), p.dest
     yield "not_fresh", x.fresh(s, p.migration), p.migration
-    yield "too_many_migrations", x.nmig(s) < x.max_migrations, x.max_migrations
+    yield "migration_limit", x.nmig(s) < x.max_migrations, x.max_migrations
 
 
 def status_guard(x, s, sl, types, statuses, up=()):
@@ -742,7 +740,7 @@ class fail:
               "hold is released; status error (failed for a live-migration)")
 
     def when(x, s, sl, p):
-        yield "terminal", in_progress(sl), sl.mid, sl.mst
+        yield "wrong_status", in_progress(sl), sl.mid, sl.mst, "in progress"
 
     def then(x, s, sl, p, picks):
         return fail_effect(x, sl)

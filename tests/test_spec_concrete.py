@@ -186,7 +186,7 @@ def test_rejections_are_data_a_code_and_a_sentence(spec):
             S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="small"))
     r = spec.rejection(s, S("confirm", migration="m1"))
     assert r == Rejection("wrong_status", "migration m1 is pre-migrating, not finished")
-    assert spec.rejection(s, S("live_claim", migration="m2", instance="i1", dest="h2")).code == "busy"
+    assert spec.rejection(s, S("live_claim", migration="m2", instance="i1", dest="h2")).code == "in_progress"
     assert spec.rejection(s, S("resize_migrate", migration="m1")) is None
     assert spec.why_rejected(s, S("confirm", migration="m1")) == r.message
 

@@ -43,11 +43,24 @@ assert len(RESOURCE_CLASSES) == 3
 
 
 class Rejection(NamedTuple):
-    """Why the spec refuses a step: a stable ``code`` (see ``movecheck.spec.steps.REASONS``)
-    and the sentence a person reads."""
+    """Why the spec rejects a step, as data: a stable ``code`` a program can branch on
+    (the guard conjunct that failed; every code is in ``movecheck.spec.steps.REASONS``)
+    and a ``message`` for people.
+
+    Codes: ``unknown_step``, ``bad_parameter``, ``unknown_host``, ``unknown_flavor``,
+    ``unknown_instance``, ``unknown_migration``, ``no_instance`` (never booted or
+    deleted), ``already_booted``, ``in_progress`` (the instance already has a move),
+    ``not_active``, ``same_host``, ``source_up`` (evacuating from a host that is up),
+    ``not_fresh`` (the migration id exists), ``migration_limit``, ``wrong_type``,
+    ``wrong_status``, ``host_down``, ``already_down``, ``already_up``, ``does_not_fit``
+    (capacity) and ``no_free_devices``.
+    """
 
     code: str
     message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _reject(code: str, *args) -> Rejection:
@@ -319,9 +332,9 @@ class Spec:
         for p in sd.params:
             value = getattr(step, p)
             if value is None:
-                return _reject("missing_parameter", p)
+                return _reject("bad_parameter", f"missing parameter {p}")
             if not isinstance(value, str):
-                return _reject("bad_parameter", p, value)
+                return _reject("bad_parameter", f"parameter {p} must be a name, not {value!r}")
         if step.host is not None and step.host not in self.host_index:
             return _reject("unknown_host", step.host)
         if step.dest is not None and step.dest not in self.host_index:
