@@ -59,6 +59,27 @@ Vector = tuple[int, ...]
 ZERO: Vector = (0,) * len(RESOURCE_CLASSES)
 
 
+class Rejection(NamedTuple):
+    """Why the spec rejects a step, as data: a stable ``code`` a program can
+    branch on and a ``message`` for people.
+
+    Codes: ``unknown_step``, ``bad_parameter``, ``unknown_host``,
+    ``unknown_flavor``, ``unknown_instance``, ``unknown_migration``,
+    ``no_instance`` (never booted or deleted), ``already_booted``,
+    ``in_progress`` (the instance already has a move), ``not_active``,
+    ``same_host``, ``source_up`` (evacuating from a host that is up),
+    ``not_fresh`` (the migration id exists), ``migration_limit``,
+    ``wrong_type``, ``wrong_status``, ``host_down``, ``already_down``,
+    ``already_up``, ``does_not_fit`` (capacity) and ``no_free_devices``.
+    """
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class State(NamedTuple):
     """One state of the cloud; hashable and compact (the explorer stores millions)."""
 
@@ -215,115 +236,121 @@ class Spec:
 
     # ------------------------------------------------------------------ guards
 
-    def why_rejected(self, state: State, step: Step) -> str | None:
-        """None if ``step`` is enabled in ``state``, else the reason it is rejected."""
+    def rejection(self, state: State, step: Step) -> Rejection | None:
+        """None if ``step`` is enabled in ``state``, else why it is rejected, as data."""
         sd = STEPS.get(step.kind)
         if sd is None:
-            return f"unknown step {step.kind!r}"
+            return Rejection("unknown_step", f"unknown step {step.kind!r}")
         for p in sd.params:
             value = getattr(step, p)
             if value is None:
-                return f"missing parameter {p}"
+                return Rejection("bad_parameter", f"missing parameter {p}")
             if not isinstance(value, str):
-                return f"parameter {p} must be a name, not {value!r}"
+                return Rejection("bad_parameter", f"parameter {p} must be a name, not {value!r}")
         if step.host is not None and step.host not in self.host_index:
-            return f"unknown host {step.host}"
+            return Rejection("unknown_host", f"unknown host {step.host}")
         if step.dest is not None and step.dest not in self.host_index:
-            return f"unknown host {step.dest}"
+            return Rejection("unknown_host", f"unknown host {step.dest}")
         if step.flavor is not None and step.flavor not in self.flavors:
-            return f"unknown flavor {step.flavor}"
+            return Rejection("unknown_flavor", f"unknown flavor {step.flavor}")
         if step.instance is not None and step.instance not in self.slot:
-            return f"unknown instance {step.instance}"
+            return Rejection("unknown_instance", f"unknown instance {step.instance}")
         return getattr(self, "_guard_" + step.kind)(state, step)
+
+    def why_rejected(self, state: State, step: Step) -> str | None:
+        """None if ``step`` is enabled in ``state``, else the reason it is rejected (text)."""
+        r = self.rejection(state, step)
+        return None if r is None else r.message
 
     def enabled(self, state: State, step: Step) -> bool:
         return self.why_rejected(state, step) is None
 
-    def _fresh(self, state: State, mid: str) -> str | None:
+    def _fresh(self, state: State, mid: str) -> Rejection | None:
         if any(m.id == mid for m in state.migrations):
-            return f"migration {mid} already exists"
+            return Rejection("not_fresh", f"migration {mid} already exists")
         if len(state.migrations) >= self.cloud.max_migrations:
-            return f"the cloud allows at most {self.cloud.max_migrations} migrations"
+            return Rejection("migration_limit",
+                             f"the cloud allows at most {self.cloud.max_migrations} migrations")
         return None
 
-    def _movable(self, state: State, step: Step, need_host_up: bool = True) -> str | None:
+    def _movable(self, state: State, step: Step, need_host_up: bool = True) -> Rejection | None:
         inst = self.instance(state, step.instance)
         if inst is None or inst.vm_state == VM_DELETED:
-            return f"instance {step.instance} does not exist"
+            return Rejection("no_instance", f"instance {step.instance} does not exist")
         if self.in_progress_of(state, inst.id) is not None:
-            return f"instance {inst.id} already has an in-progress migration"
+            return Rejection("in_progress", f"instance {inst.id} already has an in-progress migration")
         if need_host_up and not self.is_up(state, inst.host):
-            return f"host {inst.host} is down"
+            return Rejection("host_down", f"host {inst.host} is down")
         if not self.is_up(state, step.dest):
-            return f"host {step.dest} is down"
+            return Rejection("host_down", f"host {step.dest} is down")
         return self._fresh(state, step.migration)
 
-    def _claim_check(self, state: State, host: str, flavor: str) -> str | None:
+    def _claim_check(self, state: State, host: str, flavor: str) -> Rejection | None:
         if not self.fits(state, host, flavor):
-            return f"flavor {flavor} does not fit on {host}"
+            return Rejection("does_not_fit", f"flavor {flavor} does not fit on {host}")
         if len(self.free_devices(state, host)) < self.ndev[flavor]:
-            return f"not enough free devices on {host} for flavor {flavor}"
+            return Rejection("no_free_devices", f"not enough free devices on {host} for flavor {flavor}")
         return None
 
-    def _guard_boot(self, state: State, step: Step) -> str | None:
+    def _guard_boot(self, state: State, step: Step) -> Rejection | None:
         if self.instance(state, step.instance) is not None:
-            return f"instance {step.instance} was already booted"
+            return Rejection("already_booted", f"instance {step.instance} was already booted")
         if not self.is_up(state, step.host):
-            return f"host {step.host} is down"
+            return Rejection("host_down", f"host {step.host} is down")
         return self._claim_check(state, step.host, step.flavor)
 
-    def _guard_delete(self, state: State, step: Step) -> str | None:
+    def _guard_delete(self, state: State, step: Step) -> Rejection | None:
         inst = self.instance(state, step.instance)
         if inst is None or inst.vm_state == VM_DELETED:
-            return f"instance {step.instance} does not exist"
+            return Rejection("no_instance", f"instance {step.instance} does not exist")
         return None
 
-    def _guard_resize_claim(self, state: State, step: Step) -> str | None:
+    def _guard_resize_claim(self, state: State, step: Step) -> Rejection | None:
         r = self._movable(state, step)
         if r:
             return r
         inst = self.instance(state, step.instance)
         if inst.vm_state != VM_ACTIVE:
-            return f"instance {inst.id} is {inst.vm_state}, not active"
+            return Rejection("not_active", f"instance {inst.id} is {inst.vm_state}, not active")
         if step.dest == inst.host and step.flavor == inst.flavor:
-            return "a cold migration must change host"
+            return Rejection("same_host", "a cold migration must change host")
         return self._claim_check(state, step.dest, step.flavor)
 
-    def _guard_live_claim(self, state: State, step: Step) -> str | None:
+    def _guard_live_claim(self, state: State, step: Step) -> Rejection | None:
         r = self._movable(state, step)
         if r:
             return r
         inst = self.instance(state, step.instance)
         if inst.vm_state != VM_ACTIVE:
-            return f"instance {inst.id} is {inst.vm_state}, not active"
+            return Rejection("not_active", f"instance {inst.id} is {inst.vm_state}, not active")
         if step.dest == inst.host:
-            return "a live migration must change host"
+            return Rejection("same_host", "a live migration must change host")
         return self._claim_check(state, step.dest, inst.flavor)
 
-    def _guard_evacuate_start(self, state: State, step: Step) -> str | None:
+    def _guard_evacuate_start(self, state: State, step: Step) -> Rejection | None:
         r = self._movable(state, step, need_host_up=False)
         if r:
             return r
         inst = self.instance(state, step.instance)
         if self.is_up(state, inst.host):
-            return f"cannot evacuate from {inst.host}: the host is up"
+            return Rejection("source_up", f"cannot evacuate from {inst.host}: the host is up")
         if step.dest == inst.host:
-            return "an evacuation must change host"
+            return Rejection("same_host", "an evacuation must change host")
         return None
 
     def _status_guard(self, state: State, step: Step, mtypes: tuple[str, ...],
-                      statuses: tuple[str, ...], up: tuple[str, ...]) -> str | None:
+                      statuses: tuple[str, ...], up: tuple[str, ...]) -> Rejection | None:
         m = self.migration(state, step.migration)
         if m is None:
-            return f"unknown migration {step.migration}"
+            return Rejection("unknown_migration", f"unknown migration {step.migration}")
         if m.migration_type not in mtypes:
-            return f"migration {m.id} is a {m.migration_type}"
+            return Rejection("wrong_type", f"migration {m.id} is a {m.migration_type}")
         if m.status not in statuses:
-            return f"migration {m.id} is {m.status}, not {' or '.join(statuses)}"
+            return Rejection("wrong_status", f"migration {m.id} is {m.status}, not {' or '.join(statuses)}")
         for side in up:
             host = getattr(m, side)
             if not self.is_up(state, host):
-                return f"host {host} is down"
+                return Rejection("host_down", f"host {host} is down")
         return None
 
     def _guard_resize_migrate(self, s, st):
@@ -374,22 +401,26 @@ class Spec:
     def _guard_finish_evacuation(self, s, st):
         return self._status_guard(s, st, (EVACUATION,), ("pre-migrating",), ("dest",))
 
-    def _guard_fail(self, state: State, step: Step) -> str | None:
+    def _guard_fail(self, state: State, step: Step) -> Rejection | None:
         m = self.migration(state, step.migration)
         if m is None:
-            return f"unknown migration {step.migration}"
+            return Rejection("unknown_migration", f"unknown migration {step.migration}")
         if m.status in TERMINAL[m.migration_type]:
-            return f"migration {m.id} is {m.status} (terminal)"
+            return Rejection("wrong_status", f"migration {m.id} is {m.status} (terminal)")
         return None
 
-    def _guard_host_down(self, state: State, step: Step) -> str | None:
-        return None if self.is_up(state, step.host) else f"host {step.host} is already down"
+    def _guard_host_down(self, state: State, step: Step) -> Rejection | None:
+        if self.is_up(state, step.host):
+            return None
+        return Rejection("already_down", f"host {step.host} is already down")
 
-    def _guard_host_up(self, state: State, step: Step) -> str | None:
-        return f"host {step.host} is already up" if self.is_up(state, step.host) else None
+    def _guard_host_up(self, state: State, step: Step) -> Rejection | None:
+        if self.is_up(state, step.host):
+            return Rejection("already_up", f"host {step.host} is already up")
+        return None
 
-    def _guard_audit(self, state: State, step: Step) -> str | None:
-        return None if self.is_up(state, step.host) else f"host {step.host} is down"
+    def _guard_audit(self, state: State, step: Step) -> Rejection | None:
+        return None if self.is_up(state, step.host) else Rejection("host_down", f"host {step.host} is down")
 
     # ------------------------------------------------------------------ picks
 
@@ -734,4 +765,4 @@ _MOVE_STEPS = {
     for t in STATUS_MACHINES
 }
 
-__all__ = ["Spec", "State", "ZERO"]
+__all__ = ["Rejection", "Spec", "State", "ZERO"]
