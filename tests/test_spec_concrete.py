@@ -215,3 +215,25 @@ def test_malformed_parameters_are_rejected_not_raised(spec):
         "parameter host must be a name, not ['h1']"
     assert spec.why_rejected(spec.initial(), Step("audit")) == "missing parameter host"
     assert spec.why_rejected(spec.initial(), Step("teleport")) == "unknown step 'teleport'"
+
+
+def test_rejections_are_data_with_a_code_and_the_message_why_rejected_gives(spec):
+    from movecheck.spec import Rejection
+    from movecheck.spec.vocab import Step
+
+    s0 = spec.initial()
+    big = spec.next_state(s0, Step("boot", instance="i1", host="h1", flavor="large"))
+    cases = [
+        (s0, Step("confirm", migration="m1"), "unknown_migration"),
+        (s0, Step("frobnicate"), "unknown_step"),
+        (s0, Step("boot", instance="i9", host="h1", flavor="small"), "unknown_instance"),
+        (big, Step("boot", instance="i1", host="h1", flavor="small"), "already_booted"),
+        (big, Step("boot", instance="i2", host="h1", flavor="large"), "does_not_fit"),
+        (big, Step("host_up", host="h1"), "already_up"),
+        (big, Step("evacuate_start", migration="m1", instance="i1", dest="h2"), "source_up"),
+    ]
+    for state, step, code in cases:
+        r = spec.rejection(state, step)
+        assert isinstance(r, Rejection) and r.code == code, (step, r)
+        assert spec.why_rejected(state, step) == r.message
+    assert spec.rejection(big, Step("audit", host="h1")) is None

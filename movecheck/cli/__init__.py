@@ -1,13 +1,18 @@
 """The ``movecheck`` command line: one entry point, one module per subcommand.
 
-Exit status (design.md section 7): 0 = holds / conformant, 1 = a property fails
-or a discrepancy was found, 2 = bad usage or bad input (one clear sentence, no
-traceback).  Every subcommand takes ``--json PATH``.
+Exit status (docs/cli.md): 0 = holds / conformant, 1 = a property fails or a
+discrepancy was found, 2 = bad usage or bad input (one clear sentence, no
+traceback), 130 = interrupted (Ctrl-C or SIGTERM; the partial figures are
+printed and the report says ``"complete": false, "interrupted": true``).
+Every subcommand takes ``--json PATH``.
 
 Each subcommand lives in ``movecheck.cli.<name>`` and defines
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> (exit_code,
 report_fields)``; this module adds the shared flags, times the run, writes
-the report envelope and turns errors into one sentence.  Heavy imports (Z3,
+the report envelope and turns errors into one sentence.  An interrupted
+engine raises :class:`~movecheck.spec.errors.Interrupted` with its partial
+figures (or a bare KeyboardInterrupt, in which case the figures the engines
+last reported to :mod:`movecheck.spec.engines.progress` are used).  Heavy imports (Z3,
 Hypothesis) belong inside ``run`` so that ``movecheck --help`` stays fast.
 """
 
@@ -22,7 +27,10 @@ from typing import Any
 
 from movecheck import __version__
 from movecheck.conformance.report import envelope, write_json
-from movecheck.spec.errors import InputError
+from movecheck.spec.errors import InputError, Interrupted
+
+#: Commands that call Z3: its own Ctrl-C handler is switched off for them.
+Z3_COMMANDS = frozenset({"check", "prove", "bmc"})
 
 #: The subcommands, in the order ``--help`` lists them.
 COMMANDS = ("check", "prove", "bmc", "explore", "conform", "mutants", "validate", "graph")
@@ -76,36 +84,85 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from movecheck.cli.interrupt import EXIT_INTERRUPTED, quiet_z3, stop_on_signals
+    from movecheck.spec.engines import progress
+
     argv = sys.argv[1:] if argv is None else argv
     t0 = time.perf_counter()
     args = None
-    try:
-        parser, modules = build_parser()
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
+    with stop_on_signals() as received, progress.listening():
+        try:
+            parser, modules = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return 2
+            if args.command in Z3_COMMANDS:
+                quiet_z3()
+            code, fields = modules[args.command].run(args)
+            ok = code == 0
+            if args.json:
+                write_json(args.json, envelope(args.command, ok, time.perf_counter() - t0,
+                                               **fields))
+            return code
+        except InputError as e:
+            print(f"movecheck: {e}", file=sys.stderr)
+            _error_report(args, t0, str(e))
             return 2
-        code, fields = modules[args.command].run(args)
-        ok = code == 0
-        if args.json:
-            write_json(args.json, envelope(args.command, ok, time.perf_counter() - t0, **fields))
-        return code
-    except InputError as e:
-        print(f"movecheck: {e}", file=sys.stderr)
-        _error_report(args, t0, str(e))
-        return 2
-    except KeyboardInterrupt:
-        print("movecheck: interrupted", file=sys.stderr)
-        return 130
-    except SystemExit as e:  # argparse --help / --version
-        return int(e.code or 0)
-    except Exception as e:  # noqa: BLE001 - no traceback reaches the user
-        if os.environ.get("MOVECHECK_DEBUG"):
-            raise
-        print(f"movecheck: internal error: {type(e).__name__}: {e} "
-              "(set MOVECHECK_DEBUG=1 for a traceback)", file=sys.stderr)
-        _error_report(args, t0, f"internal error: {e}")
-        return 2
+        except KeyboardInterrupt as e:
+            stopped = e if isinstance(e, Interrupted) else Interrupted(
+                progress.snapshot(), "interrupted")
+            _interrupted(args, t0, stopped, received.name)
+            return EXIT_INTERRUPTED
+        except SystemExit as e:  # argparse --help / --version
+            return int(e.code or 0)
+        except Exception as e:  # noqa: BLE001 - no traceback reaches the user
+            if received.signum is not None:
+                # A library stopped by the interrupt (Z3: "canceled") fails its own way.
+                _interrupted(args, t0, Interrupted(progress.snapshot()), received.name)
+                return EXIT_INTERRUPTED
+            if os.environ.get("MOVECHECK_DEBUG"):
+                raise
+            print(f"movecheck: internal error: {type(e).__name__}: {e} "
+                  "(set MOVECHECK_DEBUG=1 for a traceback)", file=sys.stderr)
+            _error_report(args, t0, f"internal error: {e}")
+            return 2
+
+
+def _interrupted(args: argparse.Namespace | None, t0: float, e: Interrupted,
+                 signame: str) -> None:
+    """The partial figures on the terminal and in the report; never a verdict."""
+    seconds = time.perf_counter() - t0
+    command = getattr(args, "command", None) or "movecheck"
+    print(f"INTERRUPTED {command} by {signame} after {seconds:.1f} s: not complete, "
+          "no verdict", flush=True)
+    if e.message and e.message != "interrupted":
+        print(f"  {e.message}", flush=True)
+    for line in partial_lines(e.partial):
+        print(f"  {line}", flush=True)
+    path = getattr(args, "json", None)
+    if path:
+        try:
+            write_json(path, envelope(command, False, seconds, complete=False, interrupted=True,
+                                      signal=signame, message=e.message,
+                                      partial=e.partial))
+        except OSError as err:
+            print(f"movecheck: cannot write the report {path}: {err.strerror or err}",
+                  file=sys.stderr)
+
+
+def partial_lines(partial: dict[str, Any], indent: str = "") -> list[str]:
+    """``key: value`` lines of a partial-figures dict (nested dicts indented)."""
+    out = []
+    for k, v in partial.items():
+        if isinstance(v, dict):
+            out.append(f"{indent}{k}:")
+            out += partial_lines(v, indent + "  ")
+        elif isinstance(v, list) and len(v) > 8:
+            out.append(f"{indent}{k}: {len(v)} items")
+        else:
+            out.append(f"{indent}{k}: {v}")
+    return out
 
 
 def _error_report(args: argparse.Namespace | None, t0: float, message: str) -> None:

@@ -38,7 +38,11 @@ def run(args):
     err = Console(stderr=True)
     show = err.is_terminal
 
+    from movecheck.spec.engines import progress as engine_progress
+
     def progress(k, seconds):
+        engine_progress.report("bmc", depth_clean=k, max_depth=args.depth,
+                               seconds=round(seconds, 1))
         if show:
             err.print(f"  depth {k} clean ({seconds:.1f} s)", end="\r")
 

@@ -53,6 +53,8 @@ def cutoff_cloud(cloud: Cloud, hosts: int = CUTOFF_HOSTS) -> Cloud:
 class ParametricProver(Prover):
     """Prover over the cutoff cloud with a summary of every other instance."""
 
+    label = "parametric"
+
     def _fresh(self, tag: str) -> SymState:
         s = super()._fresh(tag)
         s.others_usage = [[z3.Int(f"{tag}_others_{h}_{r}") for r in range(RC)]

@@ -29,6 +29,7 @@ from typing import Any
 import z3
 
 from movecheck.spec import Spec, State
+from movecheck.spec.engines import progress
 from movecheck.spec.interpret import z3 as SI
 from movecheck.spec.interpret.terms import AND, EQ, NOT, SUM, ite
 from movecheck.spec.interpret.z3 import (
@@ -134,6 +135,9 @@ def _symbolic_step(P: Params, kind: str, model: z3.ModelRef, a) -> Step:
 
 class Prover:
     """The obligations of one cloud, for one symbolic spec (the spec or a spec mutant)."""
+
+    #: Which proof this is, in progress reports ("prove bounded", "prove parametric").
+    label = "bounded"
 
     def __init__(self, cloud: Cloud, sym_cls: type[SymbolicSpec] = SymbolicSpec,
                  timeout: float = 60.0, symmetric: bool = True, smt2_dir: str | None = None):
@@ -311,9 +315,23 @@ class Prover:
         return CTI(name, step, cloud, before, after, chosen)
 
     def run(self, names=None, steps=None) -> list[InvariantResult]:
+        kinds = list(steps or STEPS)
+
+        def report(done: int, current: str) -> None:
+            # The figures a progress line shows and an interrupted run reports.
+            progress.report(f"prove {self.label}", steps_done=done, steps_total=len(kinds) + 1,
+                            current=current, obligations=len(obligations),
+                            proved=sum(o.status == PROVED for o in obligations),
+                            not_proved=sorted({o.invariant for o in obligations
+                                               if o.status != PROVED}))
+
+        obligations: list[Obligation] = []
+        report(0, "initiation")
         obligations = self.initiation(names)
-        for kind in steps or STEPS:
+        for i, kind in enumerate(kinds, 1):
+            report(i, kind)
             obligations += self.consecution(kind, names)
+        report(len(kinds) + 1, "done")
         goals = _goals()
         results = []
         for name, (kind, _) in goals.items():
@@ -349,6 +367,7 @@ def prove_all(cloud: Cloud, timeout: float = 60.0, sym_cls: type[SymbolicSpec] =
         two = Cloud(cloud.hosts, cloud.flavors, cloud.instances[:2], cloud.max_migrations,
                     cloud.options)
         prover = ParametricProver(two, sym_cls, timeout, smt2_dir=smt2_dir)
+        prover.label = "bounded"
         results = prover.run(names, steps)
         if names is None and (steps is None or "host_up" in steps):
             lic = prover.releases_only()

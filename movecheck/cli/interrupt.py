@@ -1,0 +1,117 @@
+"""Ctrl-C and SIGTERM stop any command within a second, Z3 calls included.
+
+Python runs its signal handlers between bytecodes, so a long call into Z3 (or
+any C code) would hold a Ctrl-C until it returns, and Z3's own Ctrl-C handler
+turns the signal into an ``unknown`` result that looks like a verdict.  So,
+while a command runs:
+
+- Z3's own handler is off (``ctrl_c=false``);
+- SIGINT and SIGTERM raise :class:`KeyboardInterrupt` in the main thread;
+- the C-level handler also writes the signal number to a socket
+  (:func:`signal.set_wakeup_fd`), which a watcher thread reads at once and
+  answers by interrupting Z3's context, so the solver call returns and the
+  pending Python handler raises.
+
+The command line then reports what was done (:class:`Interrupted`).
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: The signals that stop a run; a stopped run exits with 128 + SIGINT = 130.
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+EXIT_INTERRUPTED = 130
+
+
+class Received:
+    """Which signal stopped the run, if any."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name if self.signum else "SIGINT"
+
+
+def quiet_z3() -> None:
+    """Switch off Z3's own Ctrl-C handler (it would turn Ctrl-C into ``unknown``)."""
+    import z3
+
+    z3.set_param("ctrl_c", False)
+
+
+def _interrupt_z3() -> None:
+    z3 = sys.modules.get("z3")
+    if z3 is None:
+        return
+    try:
+        z3.main_ctx().interrupt()
+    except Exception:  # noqa: BLE001 - best effort from a watcher thread
+        pass
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[Received]:
+    """Inside the block, SIGINT/SIGTERM raise KeyboardInterrupt and interrupt Z3."""
+    got = Received()
+    if threading.current_thread() is not threading.main_thread():
+        yield got  # signals are delivered to the main thread only: nothing to install
+        return
+
+    def handler(signum, frame):
+        if got.signum is None:
+            got.signum = signum
+        raise KeyboardInterrupt
+
+    previous = {s: signal.getsignal(s) for s in SIGNALS}
+    rsock, wsock = socket.socketpair()
+    wsock.setblocking(False)
+    old_fd = signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                data = rsock.recv(16)
+            except OSError:
+                return
+            if not data or stop.is_set():
+                return
+            if any(b in (int(signal.SIGINT), int(signal.SIGTERM)) for b in data):
+                if got.signum is None:
+                    got.signum = data[0]
+                _interrupt_z3()
+
+    def unraisable(u) -> None:
+        # The handler may fire inside a ctypes callback (Z3's error handler), where an
+        # exception cannot propagate; the interrupt is already recorded in ``got``.
+        if got.signum is None or not issubclass(u.exc_type, KeyboardInterrupt):
+            old_hook(u)
+
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
+    watcher = threading.Thread(target=watch, name="movecheck-signals", daemon=True)
+    for s in SIGNALS:
+        signal.signal(s, handler)
+    watcher.start()
+    try:
+        yield got
+    finally:
+        sys.unraisablehook = old_hook
+        stop.set()
+        signal.set_wakeup_fd(old_fd)
+        for s, h in previous.items():
+            signal.signal(s, h)
+        wsock.close()  # wakes the watcher: recv returns b""
+        watcher.join(timeout=0.5)
+        rsock.close()
+
+
+__all__ = ["stop_on_signals", "quiet_z3", "Received", "EXIT_INTERRUPTED"]
