@@ -254,7 +254,10 @@ def status_graph(x, s, p, t):
 
 
 def _moved_to(a, b, status: str):
-    return AND(b.mx, status_is(b, status), NOT(AND(_same_record(a, b), status_is(a, status))))
+    arrived = AND(b.mx, status_is(b, status))
+    if arrived is False:
+        return False
+    return AND(arrived, NOT(AND(_same_record(a, b), status_is(a, status))))
 
 
 def _frees(x, s, t, host, flavor, devs, verb, mid):

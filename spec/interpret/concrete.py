@@ -101,6 +101,7 @@ class Spec:
         self.max_migrations = cloud.max_migrations
         self._holds_cache: tuple[State | None, dict] = (None, {})
         self._held_cache: tuple[State | None, list] = (None, [])
+        self._step_cache: dict[tuple, tuple[Step, ...]] = {}
 
     # ------------------------------------------------------------ the operations rules use
 
@@ -451,35 +452,45 @@ class Spec:
         New migrations always take the next unused id, so exploration does not
         branch on names.
         """
-        hosts = self.hosts
         n = state.nmig
         fresh = self.migration_ids[n] if n < len(self.migration_ids) else None
         for sl in state.slots:
-            iid = sl.iid
             if sl.vm == 0:  # never booted
-                for h in hosts:
-                    for f in self.cloud.flavor_names:
-                        yield Step("boot", instance=iid, host=h, flavor=f)
-                continue
-            if sl.vm == 3:  # deleted
-                continue
-            yield Step("delete", instance=iid)
-            if fresh is not None:
-                for h in hosts:
-                    for f in self.cloud.flavor_names:
-                        yield Step("resize_claim", migration=fresh, instance=iid, dest=h, flavor=f)
-                    yield Step("live_claim", migration=fresh, instance=iid, dest=h)
-                    yield Step("evacuate_start", migration=fresh, instance=iid, dest=h)
+                yield from self._steps("boot", sl.iid)
+            elif sl.vm != 3:  # not deleted
+                yield from self._steps("delete", sl.iid)
+                if fresh is not None:
+                    yield from self._steps("move", sl.iid, fresh)
         moving = sorted((sl.mseq, sl) for sl in state.slots
                         if sl.mx and STATUSES[sl.mst] not in _TERMINAL_BY_CODE[sl.mtype])
         for _, sl in moving:
-            for kind in _MOVE_STEPS[sl.mtype]:
-                yield Step(kind, migration=sl.mid)
-            yield Step("fail", migration=sl.mid)
-        for h in hosts:
-            yield Step("host_down", host=h)
-            yield Step("host_up", host=h)
-            yield Step("audit", host=h)
+            yield from self._steps("migration", sl.mtype, sl.mid)
+        yield from self._steps("hosts")
+
+    def _steps(self, *key) -> tuple[Step, ...]:
+        """The candidate steps of one kind, built once per cloud (Step values are immutable)."""
+        out = self._step_cache.get(key)
+        if out is None:
+            hosts, flavors = self.hosts, self.cloud.flavor_names
+            what = key[0]
+            if what == "boot":
+                out = tuple(Step("boot", instance=key[1], host=h, flavor=f)
+                            for h in hosts for f in flavors)
+            elif what == "delete":
+                out = (Step("delete", instance=key[1]),)
+            elif what == "move":
+                iid, mid = key[1], key[2]
+                out = tuple(s for h in hosts for s in (
+                    *[Step("resize_claim", migration=mid, instance=iid, dest=h, flavor=f)
+                      for f in flavors],
+                    Step("live_claim", migration=mid, instance=iid, dest=h),
+                    Step("evacuate_start", migration=mid, instance=iid, dest=h)))
+            elif what == "migration":
+                out = tuple(Step(k, migration=key[2]) for k in _MOVE_STEPS[key[1]] + ("fail",))
+            else:
+                out = tuple(Step(k, host=h) for h in hosts for k in ("host_down", "host_up", "audit"))
+            self._step_cache[key] = out
+        return out
 
     def successors(self, state: State) -> Iterator[tuple[Step, tuple[str, ...], State]]:
         """Every (step, picks, successor) of ``state``."""

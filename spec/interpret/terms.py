@@ -84,6 +84,10 @@ def NOT(x):
 
 
 def IMP(a, b):
+    if a is False or b is True:
+        return True
+    if a is True:
+        return b
     return OR(NOT(a), b)
 
 
