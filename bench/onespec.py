@@ -101,6 +101,9 @@ def main() -> None:
                 for name, code in jobs_k:
                     for side, tree in trees.items():  # alternate: same load for both
                         res[side].setdefault(name, []).append(_run(tree, code))
+                        # progress on stderr, so that an interrupted run still says something
+                        print(json.dumps({"run": k, "job": name, "side": side,
+                                          **res[side][name][-1]}), file=sys.stderr, flush=True)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(prev)], cwd=ROOT,
                            capture_output=True)
