@@ -158,6 +158,7 @@ def migration_hold(sl):
 
 
 def charges(x, sl) -> list:
+    """Everything one slot charges: [(condition, host, flavor)] (memoised per slot)."""
     d = sl.__dict__
     v = d.get("_charges", _MISSING)
     if v is _MISSING:
@@ -166,7 +167,6 @@ def charges(x, sl) -> list:
 
 
 def _charges(x, sl) -> list:
-    """Everything one slot charges: [(condition, host, flavor)]."""
     return [(alive(sl), sl.host, charged_flavor(x, sl)), migration_hold(sl)]
 
 
@@ -176,6 +176,9 @@ def instance_charges(x, sl) -> list:
 
 
 def device_holds(x, sl) -> list:
+    """Every device hold of one slot, [(condition, host, devices)]: the instance's
+    own devices on its host, and the migration's (the MigrationContext's new
+    devices on the dest before it lands, its old devices on the source after)."""
     d = sl.__dict__
     v = d.get("_device_holds", _MISSING)
     if v is _MISSING:
@@ -184,9 +187,6 @@ def device_holds(x, sl) -> list:
 
 
 def _device_holds(x, sl) -> list:
-    """Every device hold of one slot, [(condition, host, devices)]: the instance's
-    own devices on its host, and the migration's (the MigrationContext's new
-    devices on the dest before it lands, its old devices on the source after)."""
     hold, host, _ = migration_hold(sl)
     return [(alive(sl), sl.host, sl.dev),
             (AND(hold, sl.mc), host, ite(landed(sl), sl.mco, sl.mcn))]
