@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from movecheck.model import ReferenceTracker, bugs
-from movecheck.model.bugs import CATALOGUE, MODULES
+from movecheck.model.bugs import CATALOGUE, MODULES, PENDING, PENDING_CATALOGUE
 from movecheck.spec.cloudfile import default_cloud
 from movecheck.spec.concrete import Spec
 from movecheck.spec.vocab import Step
@@ -87,6 +87,8 @@ WITNESS: dict[str, list[Step]] = {
                                              resize("i1", "h2", "large"), *LANDED,
                                              host("audit", "h2")],
     "lp1368201_resize_claims_no_devices": [boot("i1", "h1", "small"), resize("i1", "h2", "large")],
+    "lp1512880_context_dropped_at_revert": [boot("i1", "h1", "small"), resize("i1", "h2", "large"),
+                                            *FINISHED, mig("revert"), mig("revert_finish")],
     "lp1585214_confirm_frees_new_devices": [boot("i1", "h1", "large"),
                                             resize("i1", "h2", "small"), *FINISHED,
                                             mig("confirm"), mig("confirm_finish")],
@@ -152,8 +154,8 @@ def test_catalogue_has_every_bug_of_the_issue():
     wanted = {"1417667", "1519001", "1543123", "1583720", "1549984", "1600304", "1607219",
               "1641750", "1647370", "1818914", "1845146", "1879878", "1896463", "1944759",
               "1518200", "1707071",
-              # restart, evacuation capacity, capacity limits (issue 14)
-              "1679750", "1713783", "1713786", "2153425"}
+              # restart, failure and delete paths (issue 14)
+              "1679750", "1713783", "1825537", "1848343"}
     assert wanted <= {b for e in CATALOGUE.values() for b in e.bugs}
 
 
@@ -161,21 +163,25 @@ def test_the_catalogue_list_is_the_folder():
     """MODULES names every bug module in model/bugs/ once, in bug-number order."""
     folder = Path(bugs.__file__).parent
     on_disk = sorted(p.stem for p in folder.glob("lp*.py"))
-    assert sorted(MODULES) == on_disk
-    assert len(set(MODULES)) == len(MODULES)
-    numbers = [int(name[2:].split("_")[0]) for name in MODULES]
-    assert numbers == sorted(numbers)
+    assert sorted(MODULES + PENDING) == on_disk
+    assert len(set(MODULES + PENDING)) == len(MODULES + PENDING)
+    for names in (MODULES, PENDING):
+        numbers = [int(name[2:].split("_")[0]) for name in names]
+        assert numbers == sorted(numbers)
     assert not [p.name for p in folder.glob("*.py") if not p.stem.startswith(("lp", "_"))]
 
 
 def test_every_bug_has_a_witness():
-    assert set(WITNESS) == set(CATALOGUE)
+    assert set(WITNESS) == set(CATALOGUE) | set(PENDING_CATALOGUE)
 
 
-@pytest.mark.parametrize("name", MODULES)
+ALL = {**CATALOGUE, **PENDING_CATALOGUE}
+
+
+@pytest.mark.parametrize("name", MODULES + PENDING)
 def test_module_docstring_names_bug_and_fix(name):
     mod = importlib.import_module(f"movecheck.model.bugs.{name}")
-    entry = CATALOGUE[name]
+    entry = ALL[name]
     doc = mod.__doc__
     assert doc.startswith("Bug")
     assert all(b in doc.splitlines()[0] for b in entry.bugs)
@@ -187,8 +193,8 @@ def test_module_docstring_names_bug_and_fix(name):
     assert isinstance(entry.factory(), ReferenceTracker)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", MODULES + PENDING)
 def test_witness_separates_bug_from_reference(name):
     steps = WITNESS[name]
     assert first_divergence(ReferenceTracker(), steps) is None
-    assert first_divergence(CATALOGUE[name].factory(), steps) == len(steps) - 1
+    assert first_divergence(ALL[name].factory(), steps) == len(steps) - 1
