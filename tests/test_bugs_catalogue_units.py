@@ -198,3 +198,19 @@ def test_witness_separates_bug_from_reference(name):
     steps = WITNESS[name]
     assert first_divergence(ReferenceTracker(), steps) is None
     assert first_divergence(ALL[name].factory(), steps) == len(steps) - 1
+
+
+def catalogue_table_rows() -> list[str]:
+    """The catalogue table of docs/model.md, one row per bug module (pending ones marked)."""
+    rows = []
+    for name, entry in ALL.items():
+        pending = " (pending)" if name in PENDING_CATALOGUE else ""
+        rows.append(f"| `{name}`{pending} | {', '.join(entry.bugs)} | {entry.fix or '-'} | "
+                    f"{entry.description} | {len(WITNESS[name])} |")
+    return sorted(rows, key=lambda r: int(r.split("`lp")[1].split("_")[0]))
+
+
+def test_the_catalogue_table_in_docs_model_md_is_the_catalogue():
+    text = (Path(__file__).parent.parent / "docs" / "model.md").read_text()
+    table = [ln for ln in text.splitlines() if ln.startswith("| `lp")]
+    assert table == catalogue_table_rows(), "\n".join(catalogue_table_rows())
