@@ -5,8 +5,9 @@ written by us but made by Cosmic Ray's operators (``cosmic_ray.operators``:
 arithmetic, comparison, boolean, unary, ``break``/``continue``, exceptions,
 numbers, decorators, zero-iteration loops) plus one of our own,
 :class:`StatementDeletion` (a statement becomes ``pass``), over the reference
-tracker in ``model/``.  Each mutant is put into a private copy of the source
-tree and judged by one default run::
+tracker in ``model/``, leaving out positions inside type annotations (never
+evaluated there: ``from __future__ import annotations``).  Each mutant is put
+into a private copy of the source tree and judged by one default run::
 
     python -m movecheck conform --tracker reference --seed S --json REPORT
 
@@ -125,8 +126,32 @@ def operators() -> list[tuple[str, object]]:
     return ops
 
 
+def in_annotation(node) -> bool:
+    """True inside a type annotation: the targets have ``from __future__ import
+    annotations``, so annotations are never evaluated and every mutant of one
+    is equivalent by construction (left out of the population)."""
+    child, parent = node, node.parent
+    while parent is not None:
+        kids = parent.children
+        k = kids.index(child)
+        before = kids[k - 1] if k else None
+        if parent.type in ("tfpdef", "annassign") and before is not None and before.type == "operator" \
+                and before.value == ":":
+            return True
+        if parent.type == "param" and before is not None and before.type == "operator" \
+                and before.value == ":":
+            return True
+        if parent.type == "funcdef" and before is not None and before.type == "operator" \
+                and before.value == "->":
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
 def population(root: Path, targets=TARGETS) -> list[Mutation]:
-    """Every mutation of every operator in every target file (Cosmic Ray's enumeration)."""
+    """Every mutation of every operator in every target file (Cosmic Ray's enumeration),
+    less those inside annotations (:func:`in_annotation`).  ``occurrence`` counts all
+    positions, as Cosmic Ray's ``mutate_code`` does."""
     from cosmic_ray.ast import ast_nodes, get_ast_from_path
 
     out = []
@@ -138,7 +163,8 @@ def population(root: Path, targets=TARGETS) -> list[Mutation]:
             k = 0
             for node in nodes:
                 for start, _end in op.mutation_positions(node):
-                    out.append(Mutation(rel, name, k, start[0]))
+                    if not in_annotation(node):
+                        out.append(Mutation(rel, name, k, start[0]))
                     k += 1
     return out
 
