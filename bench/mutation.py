@@ -319,7 +319,8 @@ def markdown(data: dict) -> str:
                   "| mutant | change | class | why |", "|---|---|---|---|"]
         for o in survivors:
             c = o.get("classification") or {}
-            change = " ".join(ln.strip() for ln in o["diff"].splitlines() if ln[:1] in "+-")
+            change = " ".join(ln[0] + " ".join(ln[1:].split())
+                              for ln in o["diff"].splitlines() if ln[:1] in "+-")
             change = change.replace("|", "\\|")
             lines.append(f"| `{o['file']}:{o['line']}` {o['operator'].split('/')[-1]} | "
                          f"`{change}` | {c.get('kind', 'unclassified')} | "
