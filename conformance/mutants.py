@@ -30,6 +30,10 @@ DEFAULT_MUTANT_EXAMPLES = 1000
 DEFAULT_MUTANT_STEPS = 15
 
 
+#: The section of docs/bugs.md that bench/mutation.py writes (the mutation score
+#: and every surviving mutant's classification); ``--write-docs`` keeps it.
+MUTATION_SECTION = ("<!-- mutation-score: begin -->", "<!-- mutation-score: end -->")
+
 #: What the table says when a bug shows only as a disagreement about a guard.
 GUARD_ONLY = "none: accepts/rejects a step unlike the spec"
 
@@ -153,7 +157,8 @@ def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cl
         "",
         "Each entry is the reference tracker with one small change that reproduces a",
         "historical Nova bug (`model/bugs/`, one module per bug: its docstring gives the",
-        "Launchpad bug, the Nova commit that fixed it and what went wrong).",
+        "Launchpad bug, the Nova commit that fixed it - or, where that commit is not",
+        "recorded, Nova's regression test for the bug - and what went wrong).",
         "`movecheck mutants` runs conformance against every one; each must be caught",
         "(a discrepancy with the spec) and the reference tracker must pass.",
         "",
@@ -193,3 +198,12 @@ def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cl
         lines += ["```", ""]
     return "\n".join(lines)
 
+
+def keep_mutation_section(page: str, old: str) -> str:
+    """``page`` with the mutation-score section of ``old`` (the page it replaces) appended."""
+    begin, end = MUTATION_SECTION
+    if begin not in old or end not in old[old.index(begin):]:
+        return page
+    section = old[old.index(begin):]
+    section = section[:section.index(end) + len(end)]
+    return page.rstrip("\n") + "\n\n" + section + "\n"

@@ -15,7 +15,7 @@ from movecheck.graph import output
 from movecheck.graph.layout import layout
 from movecheck.graph.output import parse_formats, render, resolve_renderer
 from movecheck.graph.pictures import write_status_machines
-from movecheck.graph.scene import LINE_HEIGHT, Rect, Text, text_width
+from movecheck.graph.scene import Rect, Text
 from movecheck.graph.statuses import all_status_drawings, status_drawing
 from movecheck.graph.svg import to_svg
 from movecheck.graph.textformats import to_dot, to_mermaid
@@ -154,8 +154,10 @@ def _boxes(scene):
         elif g.kind == "edge":
             for it in g.items:
                 if isinstance(it, Text):
-                    w = text_width(it.text, it.size)
-                    labels.append((it.text, it.x, it.y - LINE_HEIGHT + 4.5, it.x + w, it.y + 3))
+                    # Graphviz's width with 10% to spare: a viewer may substitute a wider font
+                    w = it.width * 1.1
+                    x = it.x - {"start": 0, "middle": w / 2, "end": w}[it.anchor]
+                    labels.append((it.text, x, it.y - it.size, x + w, it.y + it.size / 4))
     return nodes, labels
 
 

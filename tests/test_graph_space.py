@@ -61,3 +61,13 @@ def test_space_html_has_details_for_every_node(tmp_path):
     for node in s.drawing.nodes:
         assert f'data-key="{node.id}"' in html
         assert f'"{node.id}": {{' in html
+
+
+def test_space_html_scales_its_picture_to_the_window(tmp_path):
+    # a flex item does not shrink below its content without min-width: 0, so a
+    # wide state space used to push the side panel out of the window
+    write_space(default_cloud(1, 1, 1), tmp_path, ("html",), renderer="builtin")
+    css = (tmp_path / "space.html").read_text(encoding="utf-8").split("<style>")[1].split("</style>")[0]
+    pictures = css.split("#pictures{")[1].split("}")[0]
+    assert "min-width:0" in pictures and "flex:1" in pictures
+    assert "#pictures svg{max-width:100%;height:auto}" in css

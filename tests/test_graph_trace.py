@@ -5,6 +5,7 @@ import json
 import pytest
 
 from movecheck.graph.pictures import write_trace
+from movecheck.graph.scene import Text
 from movecheck.graph.trace import build_view, find_trace, parse_trace
 from movecheck.spec import default_cloud
 from movecheck.spec.errors import InputError
@@ -117,3 +118,48 @@ def test_divergence_right_after_reset_has_no_diverging_row(tmp_path):
     assert view.diverging is None and view.rows == []
     assert [p.name for p in paths] == ["trace-table.svg"]
     assert "before the first step" in (tmp_path / "trace-table.svg").read_text(encoding="utf-8")
+
+
+def _texts(scene):
+    return [it for g in scene.groups for it in g.items if isinstance(it, Text)]
+
+
+def test_a_faults_stderr_is_one_line_of_the_table_picture_per_line(tmp_path):
+    from movecheck.graph.pictures import _trace_notes
+    from movecheck.graph.scene import LINE_HEIGHT
+    from movecheck.graph.tablepic import table_scene
+
+    msg = ("the jsonl tracker exited (status 1); the tracker's stderr ends with:\n"
+           "Traceback (most recent call last):\nTypeError: cannot read 'host'")
+    view = build_view(report(discrepancy={"trace": TRACE[:3], "step_index": 2, "message": msg,
+                                          "category": "fault"}), default_cloud())
+    notes = _trace_notes(view)
+    scene = table_scene("t", view.header, view.table, diverging=view.diverging, notes=notes)
+    assert not [t for t in _texts(scene) if "\n" in t.text]
+    lines = next(g for g in scene.groups if g.key == "notes").items
+    assert "  TypeError: cannot read 'host'" in [t.text for t in lines]
+    ys = [t.y for t in lines]
+    assert all(b - a >= 12 for a, b in zip(ys, ys[1:], strict=False))  # no two on one line
+    cells = [t for g in scene.groups if g.kind == "row" for t in g.items if isinstance(t, Text)]
+    assert min(ys) > max(t.y for t in cells) + LINE_HEIGHT / 2
+
+
+def test_device_differences_are_shown_not_only_usage(tmp_path):
+    usage = {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 20}
+    rep = report(discrepancy={
+        "trace": TRACE[:3], "step_index": 2, "message": "the tracker's devices differ",
+        "expected": {"devices": {"h1": {"pci0": "i1"}, "h2": {"pci0": None}}},
+        "observed": {"usage": {"h1": usage, "h2": usage},
+                     "devices": {"h1": {"pci0": None}, "h2": {"pci0": "i1"}}}})
+    paths, view = write_trace(rep, default_cloud(), tmp_path, ("svg", "html"), "builtin")
+    assert view.header[-2] == "devices"
+    assert view.table[0][-2] == "h1/pci0=i1 h2/pci0=free"
+    assert view.table[2][-2] == "h1/pci0=i1 h2/pci0=free; tracker: h1/pci0=free h2/pci0=i1"
+    assert (2, len(view.header) - 2) in view.over
+    assert view.differences == ["device h1/pci0: spec i1, tracker free",
+                                "device h2/pci0: spec free, tracker i1"]
+    table = (tmp_path / "trace-table.svg").read_text(encoding="utf-8")
+    assert "device h2/pci0: spec free, tracker i1" in table
+    assert "tracker: h1/pci0=free h2/pci0=i1" in table  # its own line of the cell
+    assert "device h1/pci0: spec i1, tracker free" in (tmp_path / "trace.html").read_text(
+        encoding="utf-8")

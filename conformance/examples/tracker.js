@@ -62,9 +62,27 @@ function charge(host, flavor, sign) {
   hosts[host].usage = hosts[host].usage.map((u, k) => u + sign * v[k]);
 }
 
-function capacity(host, k) {
+// An allocation ratio as an exact fraction [numerator, denominator] of BigInts, read
+// from its shortest decimal form (what JSON carries: 1.15 is 115/100, not the
+// binary double nearest to it), as Placement's capacity is meant.
+function ratioFraction(r) {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i.exec(String(r === undefined ? 1 : r));
+  if (!m) throw new Error(`allocation ratio ${r} is not a decimal number`);
+  const frac = m[2] || "";
+  const exp = Number(m[3] || 0) - frac.length;
+  let num = BigInt(m[1] + frac), den = 1n;
+  if (exp >= 0) num *= 10n ** BigInt(exp); else den = 10n ** BigInt(-exp);
+  return [num, den];
+}
+
+// Claim test of Placement's _check_capacity_exceeded, exactly:
+// used + requested <= (total - reserved) x allocation_ratio, in integers
+// ((used + requested) x den <= (total - reserved) x num). In floating point
+// (40 - 0) x 1.15 is 45.99999999999999, and a claim that just fits is refused.
+function fits(host, k, amount) {
   const i = hosts[host].inv[RCS[k]];
-  return (i.total - (i.reserved || 0)) * (i.allocation_ratio === undefined ? 1 : i.allocation_ratio);
+  const [num, den] = ratioFraction(i.allocation_ratio);
+  return BigInt(amount) * den <= BigInt(i.total - (i.reserved || 0)) * num;
 }
 
 // What a migration holds apart from its instance (nova-moves.md 4.2-4.3).
@@ -119,7 +137,7 @@ function freeDevices(host) {
 
 function claimCheck(host, flavor) {
   const v = vec(flavor);
-  for (let k = 0; k < 3; k++) if (hosts[host].usage[k] + v[k] > capacity(host, k)) return `flavor ${flavor} does not fit on ${host}`;
+  for (let k = 0; k < 3; k++) if (!fits(host, k, hosts[host].usage[k] + v[k])) return `flavor ${flavor} does not fit on ${host}`;
   if (freeDevices(host).length < (flavors[flavor].devices || 0)) return `not enough free devices on ${host}`;
   return null;
 }

@@ -1,6 +1,6 @@
 """Bug 1879878: confirm writes ``confirmed`` outside the lock, before dropping the claim.
 
-Fixed by a57800d382 (Victoria 22.0.0): the compute manager saved the status
+Fixed by a57800d382 and dc9c7a5ebf (Victoria 22.0.0): the compute manager saved the status
 and only then called ``drop_move_claim`` under the lock; an audit that got
 the lock in between no longer counted the confirmed migration, and the drop
 then took the old flavor away a second time.

@@ -40,6 +40,7 @@ def run(args):
         DEFAULT_MUTANT_EXAMPLES,
         DEFAULT_MUTANT_STEPS,
         bugs_markdown,
+        keep_mutation_section,
         load_catalogue,
         run_mutants,
     )
@@ -90,8 +91,12 @@ def run(args):
               + f"; reference tracker {'passes' if ref_ok else 'FAILS: ' + str(ref.discrepancy)}",
               highlight=False)
     if args.write_docs:
-        Path(args.write_docs).write_text(bugs_markdown(results, ref, cloud, args.seed, seconds),
-                                         encoding="utf-8")
+        path = Path(args.write_docs)
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        page = keep_mutation_section(bugs_markdown(results, ref, cloud, args.seed, seconds), old)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(path)
         out.print(f"wrote {args.write_docs}")
     fields = {
         "mutants": [r.to_json() for r in results],

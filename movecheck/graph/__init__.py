@@ -2,9 +2,9 @@
 counterexamples and coverage (issue 6, docs/graphs.md).
 
 A picture is built once as a :class:`~.drawing.Drawing` and written in every
-format from it: SVG and PNG (Graphviz ``dot`` when installed, else the
-built-in layered layout of :mod:`.layout`), DOT, Mermaid, and one
-self-contained HTML page.  The public entry points are in :mod:`.pictures`.
+format from it: SVG and PNG (a system Graphviz ``dot`` when installed,
+else the Graphviz that pip installs, run as WebAssembly: :mod:`.layout`),
+DOT, Mermaid, and one self-contained HTML page.  The public entry points are in :mod:`.pictures`.
 """
 
 from movecheck.graph.analysis import analyse, analyse_status_machines

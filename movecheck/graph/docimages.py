@@ -3,7 +3,8 @@
 Run ``python -m movecheck.graph.docimages [DOCS_DIR]`` after
 changing spec/statuses.py; tests/test_graph_docs.py fails until the
 pictures in docs/images/ are current.  They are always drawn with the
-built-in layout, so they do not depend on whether Graphviz is installed.
+built-in Graphviz (WebAssembly, installed by pip), so they do not depend on
+whether a system Graphviz is installed.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ Clicking a node or an edge of a picture shows its ``details`` entry (for a
 state: per-host usage against capacity and the enabled steps).  A page with
 ``steps`` gets Previous/Next buttons that walk a counterexample: the current
 row of the table and the edges of the current step are highlighted and the
-state after the step is shown.
+state after the step is shown.  A picture is scaled down to fit the
+window beside the side panel (a flex item's ``min-width: 0`` lets it shrink
+below its content's width); the browser's zoom shows the details.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:0;color:#222}
 header{padding:12px 20px;border-bottom:1px solid #ddd}
 h1{font-size:20px;margin:0 0 4px}
 main{display:flex;align-items:flex-start}
-#pictures{flex:1;padding:10px 20px;overflow:auto}
+#pictures{flex:1;min-width:0;padding:10px 20px;overflow:auto}
+#pictures svg{max-width:100%;height:auto}
 #panel{width:380px;position:sticky;top:0;max-height:100vh;overflow:auto;padding:12px 16px;
  border-left:1px solid #ddd;background:#fafafa;font-size:13px}
 #panel pre{white-space:pre-wrap;font-size:12px}

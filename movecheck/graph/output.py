@@ -1,8 +1,11 @@
 """Writing a :class:`~.drawing.Drawing` to files, in the formats asked for.
 
-SVG and PNG come from Graphviz's ``dot`` when it is installed (renderer
-``auto`` or ``dot``) and otherwise from the built-in layout (renderer
-``builtin``), so a fresh machine needs no system package.  DOT and Mermaid
+Every picture is laid out by Graphviz ``dot``.  With a system Graphviz
+(renderer ``auto`` or ``dot``) SVG and PNG are ``dot -Tsvg`` / ``-Tpng``;
+otherwise (renderer ``builtin``) the Graphviz that pip installs with
+movecheck, compiled to WebAssembly, lays the drawing out (:mod:`.layout`)
+and movecheck paints it: SVG with :mod:`.svg`, PNG with Pillow
+(:mod:`.png`), so a fresh machine needs no system package.  DOT and Mermaid
 are text and need nothing.  The HTML page is assembled by the callers
 (:mod:`.html`), always from the built-in SVG, whose ``data-key`` groups the
 page's script reacts to.
@@ -25,7 +28,7 @@ from movecheck.spec.errors import InputError
 FORMATS = ("svg", "png", "dot", "mermaid", "html")
 EXTENSION = {"svg": ".svg", "png": ".png", "dot": ".dot", "mermaid": ".mmd", "html": ".html"}
 RENDERERS = ("auto", "dot", "builtin")
-#: Seconds one ``dot`` call may take before the built-in layout is used instead.
+#: Seconds one system ``dot`` call may take before the built-in Graphviz is used instead.
 DOT_TIMEOUT = 60
 
 
@@ -48,31 +51,32 @@ def graphviz_dot() -> str | None:
 
 
 def resolve_renderer(name: str) -> str:
-    """``auto`` -> ``dot`` when Graphviz is installed, else ``builtin``."""
+    """``auto`` -> ``dot`` when a system Graphviz is installed, else ``builtin``."""
     if name not in RENDERERS:
         raise InputError(f"unknown renderer {name!r}; choose from {', '.join(RENDERERS)}")
     if name == "auto":
         return "dot" if graphviz_dot() else "builtin"
     if name == "dot" and not graphviz_dot():
         raise InputError("Graphviz 'dot' is not installed; install graphviz or use "
-                         "--renderer builtin")
+                         "--renderer builtin (the Graphviz pip installed)")
     return name
 
 
-def _dot_render(d: Drawing, fmt: str) -> bytes | None:
+def _system_dot(source: str, fmt: str) -> bytes | None:
     exe = graphviz_dot()
     if exe is None:
         return None
     try:
-        done = subprocess.run([exe, f"-T{fmt}"], input=to_dot(d).encode("utf-8"),
+        done = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"),
                               capture_output=True, timeout=DOT_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
-        print(f"movecheck: graphviz dot failed ({e}); using the built-in layout", file=sys.stderr)
+        print(f"movecheck: graphviz dot failed ({e}); using the built-in Graphviz",
+              file=sys.stderr)
         return None
     if done.returncode != 0 or not done.stdout:
         msg = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
         print(f"movecheck: graphviz dot failed ({'; '.join(msg) or done.returncode}); "
-              "using the built-in layout", file=sys.stderr)
+              "using the built-in Graphviz", file=sys.stderr)
         return None
     return done.stdout
 
@@ -80,7 +84,7 @@ def _dot_render(d: Drawing, fmt: str) -> bytes | None:
 def render(d: Drawing, fmt: str, renderer: str = "builtin") -> bytes:
     """One drawing in one format (not html) as bytes."""
     if fmt in ("svg", "png") and renderer == "dot":
-        out = _dot_render(d, fmt)
+        out = _system_dot(to_dot(d), fmt)
         if out is not None:
             return out
     if fmt == "svg":

@@ -134,7 +134,12 @@ def _trace_notes(view: TraceView) -> list[str]:
     notes = [f"from report field: {view.found.where}"]
     for key in ("invariant", "message"):
         if isinstance(info.get(key), str):
-            notes.append(f"{key}: {info[key]}")
+            # a fault's message quotes the tracker's stderr: one note per line
+            first, *more = info[key].splitlines() or [""]
+            notes += [f"{key}: {first}", *(f"  {line}" for line in more)]
+    if view.differences:
+        notes.append("where the tracker's observation differs from the spec's:")
+        notes += [f"  {line}" for line in view.differences]
     if isinstance(info.get("invariants"), list) and info["invariants"]:
         notes.append("invariants: " + ", ".join(map(str, info["invariants"])))
     if view.diverging is None:

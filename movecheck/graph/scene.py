@@ -5,7 +5,9 @@ table) into a :class:`Scene` of rectangles, circles, text, Bézier paths and
 polygons in pixel coordinates.  Both writers paint exactly these shapes, so
 the SVG and the PNG of a picture are the same picture.
 
-Text widths are estimated, not measured: a character is taken as
+Graphviz sizes the nodes and places the labels of a graph (:mod:`.layout`)
+with its Helvetica metrics.  The legend, the notes and the trace table are
+laid out here, with estimated text widths: a character is taken as
 :data:`CHAR_WIDTH` ems wide, wider than the average glyph of the sans-serif
 fonts that viewers substitute, so that boxes always hold their labels
 whatever font the viewer picks.
@@ -19,7 +21,9 @@ FONT_SIZE = 13.0
 LINE_HEIGHT = 17.0
 #: Estimated glyph width in ems (DejaVu Sans averages ~0.55; Arial ~0.5).
 CHAR_WIDTH = 0.6
-FONT_FAMILY = "DejaVu Sans, Helvetica, Arial, sans-serif"
+#: Helvetica first: Graphviz measured the labels with its metrics (Arial and
+#: Liberation Sans have the same).
+FONT_FAMILY = "Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif"
 
 
 def text_width(text: str, size: float = FONT_SIZE) -> float:
@@ -58,6 +62,7 @@ class Text:
     anchor: str = "middle"  # start | middle | end
     color: str = "#222222"
     bold: bool = False
+    width: float = 0.0  # as measured by the layout (Graphviz's font metrics); 0 = unknown
 
 
 @dataclass

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 
-from movecheck.graph.drawing import Drawing
+from movecheck.graph.drawing import INITIAL_FILL, Drawing
 
 _DOT_STYLE = {"solid": "solid", "dashed": "dashed", "dotted": "dotted"}
+#: A font whose metrics Graphviz knows without system fonts (its WebAssembly
+#: build has none), so boxes fit their labels; viewers substitute Arial or
+#: Liberation Sans (same metrics), hence also the generous node margin.
+FONT = "Helvetica"
 
 
 def _q(s: str) -> str:
@@ -20,30 +24,35 @@ def _q(s: str) -> str:
 
 
 def to_dot(d: Drawing) -> str:
-    """The drawing as a DOT digraph (node ids are the status / state names)."""
+    """The drawing as a DOT digraph (node ids are the status / state names).
+
+    Every node and edge carries ``id`` = its key, which Graphviz writes on the
+    ``<g>`` of its SVG, as the built-in SVG writes ``data-key``."""
     out = [f"digraph {_q(d.name)} {{"]
     # the notes (e.g. the never-exercised edges) go under the title, left-justified
     label = _q(d.title)
     if d.notes:
         label = _q(d.title)[:-1] + "\\n" + "".join(_q(n)[1:-1] + "\\l" for n in d.notes) + '"'
-    out.append(f"  label={label}; labelloc=t; fontname=Helvetica;")
-    out.append("  rankdir=TB; nodesep=0.35; ranksep=0.45;")
-    out.append('  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=11];')
-    out.append("  edge [fontname=Helvetica, fontsize=10];")
+    out.append(f"  graph [label={label}, labelloc=t, fontname={FONT}, fontsize=11,"
+               " rankdir=TB, nodesep=0.35, ranksep=0.45];")
+    out.append(f'  node [shape=box, style="rounded,filled", fontname={FONT}, fontsize=11,'
+               ' margin="0.16,0.06"];')
+    out.append(f"  edge [fontname={FONT}, fontsize=10, arrowsize=0.8];")
     for n in d.nodes:
         attrs = [f"label={_q(n.label)}", f"color={_q(n.stroke)}", f"fillcolor={_q(n.fill)}",
-                 f"penwidth={n.width:g}"]
+                 f"fontcolor={_q(n.stroke)}", f"penwidth={n.width:g}"]
         if n.shape == "point":
             attrs = ["shape=point", "width=0.18", f"color={_q(n.stroke)}",
-                     f"xlabel={_q(n.label)}"]
+                     f"fillcolor={_q(INITIAL_FILL)}", f"xlabel={_q(n.label)}"]
         elif n.double:
             attrs.append("peripheries=2")
+        attrs.append(f"id={_q(n.key or n.id)}")
         if n.tooltip:
             attrs.append(f"tooltip={_q(n.tooltip)}")
         out.append(f"  {_q(n.id)} [{', '.join(attrs)}];")
     for e in d.edges:
         attrs = [f"color={_q(e.color)}", f"fontcolor={_q(e.color)}", f"penwidth={e.width:g}",
-                 f"style={_DOT_STYLE[e.style]}"]
+                 f"style={_DOT_STYLE[e.style]}", f"id={_q(e.key or e.src + '>' + e.dst)}"]
         if e.label:
             attrs.insert(0, f"label={_q(e.label)}")
         if e.tooltip:

@@ -154,6 +154,38 @@ def observed_cells(spec: Spec, usage: Any) -> tuple[list[str], list[bool]] | Non
     return cells, over
 
 
+def device_cell(devices: dict[str, dict[str, str | None]]) -> str:
+    """Who holds each device: ``h1/pci0=i1 h2/pci0=free``."""
+    return " ".join(f"{h}/{d}={holder or 'free'}" for h, held in devices.items()
+                    for d, holder in held.items())
+
+
+def differences(info: dict[str, Any]) -> list[str]:
+    """One line per device, migration or instance where the tracker's observation
+    (``observed``) differs from the spec's (``expected``), as a conform
+    discrepancy carries them; usage is in the table itself."""
+    exp, obs = info.get("expected"), info.get("observed")
+    if not isinstance(exp, dict) or not isinstance(obs, dict):
+        return []
+    out = []
+    for part, what in (("devices", "device"), ("migrations", "migration"), ("instances", "instance")):
+        e, o = exp.get(part), obs.get(part)
+        if not isinstance(e, dict) or not isinstance(o, dict):
+            continue
+        flat_e, flat_o = e, o
+        if part == "devices":  # {host: {device: holder}} -> {host/device: holder}
+            flat_e = {f"{h}/{d}": v for h, held in e.items() if isinstance(held, dict)
+                      for d, v in held.items()}
+            flat_o = {f"{h}/{d}": v for h, held in o.items() if isinstance(held, dict)
+                      for d, v in held.items()}
+        for k in sorted(set(flat_e) | set(flat_o)):
+            if flat_e.get(k) != flat_o.get(k):
+                none = "free" if part == "devices" else "absent"
+                out.append(f"{what} {k}: spec {flat_e.get(k) or none}, "
+                           f"tracker {flat_o.get(k) or none}")
+    return out
+
+
 @dataclass
 class TraceView:
     """Everything the pictures, the table and the HTML page need."""
@@ -165,6 +197,8 @@ class TraceView:
     header: list[str]
     table: list[list[str]]
     over: set[tuple[int, int]]
+    #: devices, migrations, instances where the tracker differs from the spec
+    differences: list[str] = field(default_factory=list)
 
     def state_lines(self, k: int) -> list[str]:
         return describe_state(self.spec, self.rows[k].after)
@@ -188,14 +222,15 @@ def build_view(report: dict[str, Any], cloud: Cloud) -> TraceView:
     if idx >= len(rows) or idx < -1:
         raise InputError(f"{found.where}.step_index {idx} is outside the trace of {len(rows)} steps")
     header = ["#", "step", "spec"] + [f"{h} usage ({'/'.join(RESOURCE_CLASSES)})"
-                                      for h in cloud.host_names] + ["statuses"]
+                                      for h in cloud.host_names] + ["devices", "statuses"]
     table, over = [], set()
     for r, row in enumerate(rows):
         cells, is_over = capacity_cells(spec, row.after)
         label = str(row.step) + (f" picks {','.join(row.picks)}" if row.picks else "")
         status = " ".join(f"{m.id}:{m.status}" for m in row.after.migrations)
         table.append([str(row.number), label, "taken" if row.rejected is None
-                      else f"rejected: {row.rejected}", *cells, status])
+                      else f"rejected: {row.rejected}", *cells,
+                      device_cell(spec.observe(row.after).devices), status])
         for j, o in enumerate(is_over):
             if o:
                 over.add((r, 3 + j))
@@ -206,4 +241,12 @@ def build_view(report: dict[str, Any], cloud: Cloud) -> TraceView:
             table[idx][3 + j] += f"; tracker: {cell}" + (" OVER CAPACITY" if is_over else "")
             if is_over:
                 over.add((idx, 3 + j))
-    return TraceView(spec, found, rows, None if idx < 0 else idx, header, table, over)
+    diffs = differences(found.info) if isinstance(found.info, dict) else []
+    obs_devices = observed.get("devices") if isinstance(observed, dict) else None
+    if isinstance(obs_devices, dict) and 0 <= idx < len(table) and any(
+            d.startswith("device ") for d in diffs):
+        col = 3 + len(cloud.host_names)
+        table[idx][col] += "; tracker: " + device_cell(
+            {h: v for h, v in obs_devices.items() if isinstance(v, dict)})
+        over.add((idx, col))
+    return TraceView(spec, found, rows, None if idx < 0 else idx, header, table, over, diffs)
