@@ -166,7 +166,8 @@ class Spec:
         for sl in s.slots:
             for c, host, devs in device_holds(self, sl):
                 if c:
-                    out.extend((host, d, sl.iid) for d in devs)
+                    for d in devs:
+                        out.append((host, d, sl.iid))
         self._held_cache = (s, out)
         return out
 
