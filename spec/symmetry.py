@@ -108,10 +108,10 @@ class Symmetry:
             if len(cls) == 1:
                 continue
             ordered = sorted(cls, key=sig.__getitem__)
-            for a, b in zip(ordered, ordered[1:]):
+            for a, b in zip(ordered, ordered[1:], strict=False):
                 if sig[a] == sig[b]:
                     return self._tied_candidates(sig)
-            for pos, k in zip(cls, ordered):
+            for pos, k in zip(cls, ordered, strict=True):
                 p[k] = pos
         return [tuple(p)]
 
@@ -154,7 +154,7 @@ class Symmetry:
         # Instances with equal records and no migrations are interchangeable:
         # every permutation of them fixes the state.
         run = 1
-        for a, b in zip(key[0], key[0][1:]):
+        for a, b in zip(key[0], key[0][1:], strict=False):
             if a == b:
                 run += 1
                 same *= run

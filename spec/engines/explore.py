@@ -40,6 +40,9 @@ from movecheck.spec.engines.model import Model, SpecModel
 from movecheck.spec.invariants import transition_violations, violations
 from movecheck.spec.vocab import Step
 
+#: At most this many successor fingerprints are remembered as already canonicalised.
+ALIASES = 1 << 22
+
 #: Complete, or why not.
 COMPLETE = "complete"
 STATE_LIMIT = "max-states"
@@ -187,39 +190,57 @@ def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
     if check:
         for name, msgs in state_violations(init).items():
             found.append((name, msgs, k0, None, None))
-    frontier = [(init, k0)]
+    frontier = [(init, k0, res.states)]
     full_states_n = res.states
     full_trans = 0
     transitions = 0
     level = 0
     last = t0
     stopped = COMPLETE
+    # Fingerprints of successors that were not canonical, whose canonical
+    # representative is already stored: the same successor is generated again
+    # and again, and a hit here skips canonicalising it (fingerprint mode only).
+    aliases: set[int] = set()
+    cache = not full_states and res.symmetry
     try:
         while frontier:
             if found and stop_at_first:
                 stopped = VIOLATION
                 break
-            nxt: list[tuple[Any, Any]] = []
-            for n, (s, ks) in enumerate(frontier):
+            nxt: list[tuple[Any, Any, int]] = []
+            for n, (s, ks, os_) in enumerate(frontier):
                 out = 0
                 for label, t in successors(s):
                     out += 1
-                    c = canonical(t)
-                    kc = key(c)
+                    if check:
+                        bad = trans_violations(s, label, t)
+                        for name, msgs in bad.items():
+                            found.append((name, msgs, ks, label, key(canonical(t))))
+                    if cache:
+                        h = fingerprint(t)
+                        if h in parent or h in aliases:
+                            continue
+                        c = canonical(t)
+                        if c is t:
+                            kc = h
+                        else:
+                            kc = fingerprint(c)
+                            if len(aliases) < ALIASES:
+                                aliases.add(h)
+                    else:
+                        c = canonical(t)
+                        kc = key(c)
                     if kc not in parent:
                         parent[kc] = ks
-                        nxt.append((c, kc))
-                        full_states_n += orbit(c)
+                        o = orbit(c)
+                        nxt.append((c, kc, o))
+                        full_states_n += o
                         if check:
                             bad = state_violations(c)
                             for name, msgs in bad.items():
                                 found.append((name, msgs, kc, None, None))
-                    if check:
-                        bad = trans_violations(s, label, t)
-                        for name, msgs in bad.items():
-                            found.append((name, msgs, ks, label, kc))
                 transitions += out
-                full_trans += out * orbit(s) if res.symmetry else out
+                full_trans += out * os_
                 if found and stop_at_first:
                     break
                 if max_states is not None and len(parent) >= max_states:

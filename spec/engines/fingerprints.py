@@ -100,6 +100,20 @@ class SharedTable:
                     return True
                 i = (i + 1) & mask
 
+    def __contains__(self, fp: int) -> bool:
+        s = fp & (STRIPES - 1)
+        w = self.words
+        mask = self.stripe_slots - 1
+        base = HEADER + 2 * s * self.stripe_slots
+        i = (fp >> 6) & mask
+        while True:
+            x = w[base + 2 * i]
+            if x == fp:
+                return True
+            if x == 0:
+                return False
+            i = (i + 1) & mask
+
     def parent(self, fp: int) -> int | None:
         s = fp & (STRIPES - 1)
         w = self.words
