@@ -144,6 +144,7 @@ def explore(
     """
     if keep_graph:
         return _explore_graph(spec, max_states=max_states, check=check)
+    progress = _reporting(progress)
     model = SpecModel(spec, symmetry=symmetry) if isinstance(spec, Spec) else spec
     if workers > 1 and not full_states:
         from movecheck.spec.engines.parallel import explore_parallel
@@ -166,6 +167,20 @@ def no_gc():
     finally:
         if was:
             gc.enable()
+
+
+def _reporting(callback: Callable[[Progress], None] | None) -> Callable[[Progress], None]:
+    """Progress goes to :mod:`movecheck.spec.engines.progress` (what the command line
+    shows, and reports if the run is interrupted) and to ``callback``."""
+    from movecheck.spec.engines import progress as shared
+
+    def report(p: Progress) -> None:
+        shared.report("explore", states=p.states, full_states=p.full_states,
+                      transitions=p.transitions, depth=p.depth, queue=p.queue,
+                      states_per_second=round(p.states_per_second), seconds=round(p.seconds, 1))
+        if callback is not None:
+            callback(p)
+    return report
 
 
 def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
