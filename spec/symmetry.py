@@ -175,10 +175,11 @@ class Symmetry:
                 continue
             devices = inst.devices
             mc = inst.migration_context
+            where = pos[inst.host]
             if dmap is not None:
-                inst = self._rename_instance(inst, self._host_map[p], dmap, s)
-                devices, mc = inst.devices, inst.migration_context
-            keyed.append(((1, inst.vm_state, pos[inst.host], inst.flavor, inst.old_flavor or "",
+                renamed = self._rename_instance(inst, self._host_map[p], dmap, s)
+                devices, mc = renamed.devices, renamed.migration_context
+            keyed.append(((1, inst.vm_state, where, inst.flavor, inst.old_flavor or "",
                            inst.new_flavor or "", devices, mc or (), moves.get(inst.id, ())), k))
         keyed.sort()
         return [k for _, k in keyed], tuple(key for key, _ in keyed)
