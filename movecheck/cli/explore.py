@@ -110,13 +110,25 @@ def run(args):
     from movecheck.spec.concrete import Spec
     from movecheck.spec.describe import describe_state, replay, trace_table, trace_to_json
     from movecheck.spec.engines.explore import explore
+    from movecheck.spec.errors import Interrupted
 
     cloud = cloud_from_args(args)
     opts = search_options(args)
     guard_memory(cloud, opts)
     spec = Spec(cloud)
     console = Console(stderr=True)
-    result, _ = explore(spec, progress=progress_printer(console, cloud, opts), **opts)
+    try:
+        result, _ = explore(spec, progress=progress_printer(console, cloud, opts), **opts)
+    except Interrupted as e:
+        p = e.partial
+        if console.is_terminal:
+            console.print(" " * 100, end="\r")
+        Console(highlight=False, soft_wrap=True).print(
+            f"interrupted: {p.get('reduced_states', 0):,} states stored "
+            f"({p.get('states', 0):,} without symmetry), {p.get('transitions', 0):,} "
+            f"transitions, depth {p.get('depth', 0)} in {p.get('seconds', 0):.1f} s; "
+            "NOT EXHAUSTIVE")
+        raise
     if console.is_terminal:
         console.print(" " * 100, end="\r")
     out = Console(highlight=False, soft_wrap=True)

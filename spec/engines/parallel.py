@@ -140,6 +140,11 @@ def explore_parallel(model, *, workers: int, max_states: int | None, check: bool
         _join(procs)
     except KeyboardInterrupt:
         stop.set()
+        for here in pipes:
+            try:
+                here.send(("quit",))  # a worker that halted waits for the next command
+            except OSError:
+                pass
         _join(procs, grace=1.0)
         for v in live.values():
             for f in ("new", "full_new", "transitions", "full_trans"):
