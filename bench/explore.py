@@ -1,48 +1,123 @@
-"""Benchmark of exhaustive exploration (issue 2): prints JSON.
+"""Benchmark of exhaustive exploration (issue 13): prints JSON.
 
-Distinct states, transitions, seconds and states/s for the default cloud and
-for 3 hosts x 2 instances (1 migration), every invariant and two-state property checked on
-every state and transition (as `movecheck explore` does).  Repeats each cloud
-`--repeat` times and reports the median.
+For each cloud and each number of workers: distinct states (full and up to
+symmetry), transitions, depth, seconds, states/s (stored states per second)
+and peak memory (RSS of the whole process tree, sampled).  Each run is its
+own process, so peak memory is that run's.
 
-    python bench/explore.py [--repeat 3] [--quick]
+The yardstick: the two-phase commit model (3 resource managers, 288 states,
+:mod:`movecheck.spec.engines.twophase`) explored by the same engine in the
+same run, before and after the clouds.  A cloud's ``yardstick_ratio`` is its
+states/s divided by the yardstick's: figures from different machines, or
+from one busy machine at different moments, compare by that ratio.
+
+    python bench/explore.py                 # default, 3x2x2, 3x3x1; 1 and 2 workers
+    python bench/explore.py --quick         # small clouds only (smoke run)
+    python bench/explore.py --clouds 2x2x2 --workers 2
 """
+
+from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
+import threading
+import time
 
-from movecheck.conformance.report import machine_info
-from movecheck.spec import Spec, default_cloud
-from movecheck.spec.engines.explore import explore
+CLOUDS = {"2x2x2": "default (2 hosts x 2 instances, 2 migrations)",
+          "3x2x2": "3 hosts x 2 instances, 2 migrations",
+          "3x3x1": "3 hosts x 3 instances, 1 migration"}
+QUICK = {"2x1x2": "2 hosts x 1 instance, 2 migrations",
+         "2x2x1": "2 hosts x 2 instances, 1 migration"}
+
+
+def yardstick(seconds: float = 2.0) -> dict:
+    """States/s of the two-phase commit model (no symmetry, one process), over ``seconds``."""
+    from movecheck.spec.engines.explore import explore
+    from movecheck.spec.engines.twophase import TwoPhase
+
+    states = 0
+    runs = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        r, _ = explore(TwoPhase(3), workers=1)
+        assert r.states == 288
+        states += r.reduced_states
+        runs += 1
+    elapsed = time.perf_counter() - t0
+    return {"model": "two-phase commit, 3 resource managers (288 states)", "runs": runs,
+            "states_per_second": round(states / elapsed)}
+
+
+def one(shape: str, workers: int) -> dict:
+    """Explore one cloud in this process; peak RSS of this process and its workers."""
+    import psutil
+
+    from movecheck.spec import Spec, default_cloud
+    from movecheck.spec.engines.explore import explore
+
+    me = psutil.Process()
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            try:
+                procs = [me, *me.children(recursive=True)]
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    h, i, m = (int(x) for x in shape.split("x"))
+    r, _ = explore(Spec(default_cloud(h, i, m)), workers=workers)
+    done.set()
+    watcher.join()
+    return {"states": r.states, "reduced_states": r.reduced_states,
+            "transitions": r.transitions, "depth": r.depth, "complete": r.complete,
+            "violations": len(r.violations), "workers": workers,
+            "seconds": round(r.seconds, 2), "states_per_second": round(r.states_per_second),
+            "full_states_per_second": round(r.states / r.seconds) if r.seconds else None,
+            "peak_rss_mb": round(peak[0] / 2**20)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small clouds only (smoke run)")
+    ap.add_argument("--clouds", nargs="*", help="shapes HxIxM (default: the three of issue 13)")
+    ap.add_argument("--workers", nargs="*", type=int, default=[1, 2])
+    ap.add_argument("--one", nargs=2, metavar=("SHAPE", "WORKERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    # 3 hosts x 2 instances with 2 migrations has several million states (more
-    # than 3 GB and 8 minutes before we stopped it); with 1 migration, 126,368.
-    shapes = [("default (2 hosts x 2 instances, 2 migrations)", (2, 2, 2)),
-              ("3 hosts x 2 instances, 1 migration", (3, 2, 1))]
-    if args.quick:
-        shapes = [("2 hosts x 1 instance, 2 migrations", (2, 1, 2))]
+    if args.one:
+        print(json.dumps(one(args.one[0], int(args.one[1]))))
+        return
+    from movecheck.conformance.report import machine_info
+
+    clouds = dict(QUICK) if args.quick else dict(CLOUDS)
+    if args.clouds:
+        clouds = {c: CLOUDS.get(c, QUICK.get(c, c)) for c in args.clouds}
+    before = yardstick()
     runs = []
-    for label, shape in shapes:
-        seconds = []
-        for _ in range(args.repeat):
-            r, _ = explore(Spec(default_cloud(*shape)))
-            seconds.append(r.seconds)
-        med = statistics.median(seconds)
-        runs.append({
-            "cloud": label, "hosts": shape[0], "instances": shape[1], "max_migrations": shape[2],
-            "states": r.states, "transitions": r.transitions, "depth": r.depth,
-            "violations": len(r.violations), "seconds_median": round(med, 2),
-            "seconds_all": [round(s, 2) for s in seconds],
-            "states_per_second": round(r.states / med),
-        })
-    print(json.dumps({"benchmark": "explore", "machine": machine_info(), "runs": runs}, indent=2))
+    for shape, label in clouds.items():
+        for w in args.workers:
+            out = subprocess.run([sys.executable, __file__, "--one", shape, str(w)],
+                                 capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+            run = {"cloud": label, "shape": shape, **json.loads(out.stdout)}
+            runs.append(run)
+            print(json.dumps(run), file=sys.stderr)
+    after = yardstick()
+    stick = statistics.mean([before["states_per_second"], after["states_per_second"]])
+    for run in runs:
+        run["yardstick_ratio"] = round(run["states_per_second"] / stick, 4)
+    print(json.dumps({"benchmark": "explore", "machine": machine_info(),
+                      "load_average": os.getloadavg(),
+                      "yardstick": {"before": before, "after": after},
+                      "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

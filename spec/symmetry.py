@@ -30,6 +30,19 @@ from movecheck.spec.concrete import Spec, State
 from movecheck.spec.vocab import Instance, Migration
 
 
+def _fixing(keys: tuple) -> int:
+    """How many instance permutations fix a state whose sorted instance keys are ``keys``:
+    instances with equal records and no migrations are interchangeable."""
+    same = run = 1
+    for a, b in zip(keys, keys[1:], strict=False):
+        if a == b:
+            run += 1
+            same *= run
+        else:
+            run = 1
+    return same
+
+
 def _with_id(inst: Instance, iid: str) -> Instance:
     return Instance(iid, *inst[1:])
 
@@ -73,6 +86,7 @@ class Symmetry:
         self.identity = tuple(range(self.nhosts))
         self.host_perms = perms
         self.instance_ids = cloud.instances
+        self._last: tuple[State | None, int] = (None, 1)
         self.group_size = len(perms) * math.factorial(len(cloud.instances))
         names = cloud.host_names
         # Per permutation: the inverse (new position -> old), the host renaming
@@ -91,11 +105,18 @@ class Symmetry:
 
     def canonical(self, s: State) -> State:
         """The least image of ``s`` under the group (``s`` itself when it is least)."""
-        return self._canonical(s, False)[0]
+        image, stab = self._canonical(s)
+        # The explorer asks for the orbit size of the image it was just given
+        # (when the image is new): remember its stabiliser.
+        self._last = (image, stab)
+        return image
 
     def orbit_size(self, s: State) -> int:
         """How many distinct states the group maps ``s`` to: |G| / |stabiliser of s|."""
-        return self.group_size // self._canonical(s, True)[1]
+        last, stab = self._last
+        if last is not s:
+            stab = self._canonical(s)[1]
+        return self.group_size // stab
 
     def _candidates(self, s: State) -> list[tuple[int, ...]]:
         """The host permutations that sort the host signatures (up, usage) within classes."""
@@ -127,18 +148,18 @@ class Symmetry:
                 out.append(p)
         return out
 
-    def _canonical(self, s: State, count: bool) -> tuple[State, int]:
-        """(canonical image, size of the stabiliser of ``s`` if ``count``)."""
+    def _canonical(self, s: State) -> tuple[State, int]:
+        """(canonical image, size of the stabiliser of ``s``)."""
         cands = self._candidates(s)
         moves: dict[str, tuple[str, ...]] = {}
         for m in s.migrations:
             moves[m.instance] = moves.get(m.instance, ()) + (m.id,)
-        if len(cands) == 1 and not count:
+        if len(cands) == 1:
             p = cands[0]
-            return self._build(s, p, self._order(s, p, moves)[0]), 1
+            order, keys = self._order(s, p, moves)
+            return self._build(s, p, order), _fixing(keys)
         best = None
         hits = 0
-        same = 1
         for p in cands:
             order, keys = self._order(s, p, moves)
             pos = self._position[p]
@@ -151,16 +172,7 @@ class Symmetry:
             elif key == best[0]:
                 hits += 1
         key, p, order = best
-        # Instances with equal records and no migrations are interchangeable:
-        # every permutation of them fixes the state.
-        run = 1
-        for a, b in zip(key[0], key[0][1:], strict=False):
-            if a == b:
-                run += 1
-                same *= run
-            else:
-                run = 1
-        return self._build(s, p, order), hits * same
+        return self._build(s, p, order), hits * _fixing(key[0])
 
     def _order(self, s: State, p: tuple[int, ...], moves) -> tuple[list[int], tuple]:
         """The slot order that sorts the instances after host permutation ``p``, and the
