@@ -45,6 +45,18 @@ def search_options(args) -> dict:
             "symmetry": not args.no_symmetry, "full_states": args.full_states}
 
 
+#: Below this many estimated states, one process: starting workers costs more than it saves.
+SMALL = 20_000
+
+
+def default_worker_count(cloud, args, opts) -> None:
+    """Without --workers, one worker for a small cloud."""
+    from movecheck.spec.engines.estimate import estimate_states
+
+    if args.workers is None and estimate_states(cloud) < SMALL:
+        opts["workers"] = 1
+
+
 def progress_line(p, expected: int | None) -> str:
     """One progress line: states, states/s, queue, depth and, if the size is estimated,
     a rough time left."""
@@ -114,6 +126,7 @@ def run(args):
 
     cloud = cloud_from_args(args)
     opts = search_options(args)
+    default_worker_count(cloud, args, opts)
     guard_memory(cloud, opts)
     spec = Spec(cloud)
     console = Console(stderr=True)

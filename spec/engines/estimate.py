@@ -61,7 +61,11 @@ def available_memory() -> int:
 
 
 def _gb(n: float) -> str:
-    return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e9:.1f} GB" if n < 1e15 else f"{n / 1e9:.0e} GB"
+
+
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10**12 else f"{n:.0e}"
 
 
 def check_fits(cloud: Cloud, *, max_states: int | None = None, symmetry: bool = True,
@@ -80,10 +84,10 @@ def check_fits(cloud: Cloud, *, max_states: int | None = None, symmetry: bool = 
     if need <= have:
         return
     fits = max(1000, int(have * 0.8 / per_state))
-    what = (f"the cloud has about {full:,} states" +
-            (f" ({stored:,} up to symmetry)" if group > 1 else ""))
+    what = (f"the cloud has about {_count(full)} states" +
+            (f" ({_count(stored)} up to symmetry)" if group > 1 else ""))
     raise InputError(
-        f"{what}; exploring {bounded:,} of them needs about {_gb(need)} of memory and "
+        f"{what}; exploring {_count(bounded)} of them needs about {_gb(need)} of memory and "
         f"{_gb(have)} is available: bound the search with --max-states {fits:,} (the report "
         f"then says it is not exhaustive) or explore a smaller cloud")
 
