@@ -71,12 +71,12 @@ def progress_line(p, expected: int | None) -> str:
 def progress_printer(console, cloud, opts):
     """A live progress line on a terminal; None when the output is not a terminal, or
     when the command line already draws every engine's progress."""
-    import importlib.util
-
+    from movecheck.conformance import progress as conformance_progress
     from movecheck.spec.engines.estimate import estimate_states
     from movecheck.spec.symmetry import Symmetry
 
-    if not console.is_terminal or importlib.util.find_spec("movecheck.conformance.progress"):
+    # Once the command line draws every engine's figures (EngineProgress), it draws ours.
+    if not console.is_terminal or hasattr(conformance_progress, "EngineProgress"):
         return None
     from movecheck.spec.concrete import Spec
 
@@ -122,7 +122,6 @@ def run(args):
     from movecheck.spec.concrete import Spec
     from movecheck.spec.describe import describe_state, replay, trace_table, trace_to_json
     from movecheck.spec.engines.explore import explore
-    from movecheck.spec.errors import Interrupted
 
     cloud = cloud_from_args(args)
     opts = search_options(args)
@@ -130,18 +129,9 @@ def run(args):
     guard_memory(cloud, opts)
     spec = Spec(cloud)
     console = Console(stderr=True)
-    try:
-        result, _ = explore(spec, progress=progress_printer(console, cloud, opts), **opts)
-    except Interrupted as e:
-        p = e.partial
-        if console.is_terminal:
-            console.print(" " * 100, end="\r")
-        Console(highlight=False, soft_wrap=True).print(
-            f"interrupted: {p.get('reduced_states', 0):,} states stored "
-            f"({p.get('states', 0):,} without symmetry), {p.get('transitions', 0):,} "
-            f"transitions, depth {p.get('depth', 0)} in {p.get('seconds', 0):.1f} s; "
-            "NOT EXHAUSTIVE")
-        raise
+    # Ctrl-C: explore raises Interrupted with the counts so far; the command line
+    # prints them, marks the report incomplete and exits 130.
+    result, _ = explore(spec, progress=progress_printer(console, cloud, opts), **opts)
     if console.is_terminal:
         console.print(" " * 100, end="\r")
     out = Console(highlight=False, soft_wrap=True)
