@@ -62,9 +62,9 @@ def progress_line(p, expected: int | None) -> str:
     a rough time left."""
     eta = ""
     if expected and p.states_per_second > 0 and expected > p.states:
-        eta = f", about {(expected - p.states) / p.states_per_second:,.0f} s left"
-    return (f"explore: {p.states:,} states ({p.full_states:,} without symmetry), "
-            f"{p.states_per_second:,.0f} states/s, queue {p.queue:,}, depth {p.depth}, "
+        eta = f", ~{(expected - p.states) / p.states_per_second:,.0f} s left"
+    return (f"explore: {p.states:,} states ({p.full_states:,} in all), "
+            f"{p.states_per_second:,.0f}/s, queue {p.queue:,}, depth {p.depth}, "
             f"{p.seconds:.0f} s{eta}")
 
 
@@ -84,7 +84,8 @@ def progress_printer(console, cloud, opts):
     expected = estimate_states(cloud) // group
 
     def show(p):
-        console.print(progress_line(p, expected), end="\r", highlight=False)
+        console.print(progress_line(p, expected), end="\r", highlight=False, no_wrap=True,
+                      overflow="ellipsis", crop=True)
     return show
 
 

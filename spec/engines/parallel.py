@@ -124,6 +124,12 @@ def explore_parallel(model, *, workers: int, max_states: int | None, check: bool
                         if k != "queue":
                             totals[k] += v
                     frontier += msg[2]["queue"]
+            now = time.perf_counter()
+            if progress is not None and now - last > 0.5:
+                last = now
+                p = _progress(Progress, totals, {}, level, now - t0)
+                p.queue = frontier
+                progress(p)
             if found:
                 stopped = VIOLATION
                 break
