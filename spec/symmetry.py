@@ -17,17 +17,28 @@ unused id (``Cloud.migration_ids``), so the state with only ``m2`` behaves
 differently from the one with only ``m1``, and a renaming of ids does not
 commute with the steps that create migrations.
 
-This is the one module that knows how to permute a :class:`State`; the
-explorer sees only :meth:`Symmetry.canonical` and :meth:`Symmetry.orbit_size`.
+This is the one module that knows how to permute a state; the explorer sees
+only :meth:`Symmetry.canonical` and :meth:`Symmetry.orbit_size`.  It knows two
+layouts: records (``State(up, usage, instances, migrations)``, this class) and
+instance slots (``State(up, usage, slots, retired)``, :class:`SlotSymmetry`,
+the layout of the one-definition spec); :func:`symmetry_of` picks the one the
+spec's states have.
 """
 
 from __future__ import annotations
 
 import math
 from itertools import permutations, product
+from typing import TYPE_CHECKING, Any
 
-from movecheck.spec.concrete import Spec, State
 from movecheck.spec.vocab import Instance, Migration
+
+if TYPE_CHECKING:
+    from movecheck.spec import Spec
+
+
+#: A state of the spec, in either layout (images are built with the state's own class).
+State = Any
 
 
 def _fixing(keys: tuple) -> int:
@@ -86,7 +97,7 @@ class Symmetry:
         self.identity = tuple(range(self.nhosts))
         self.host_perms = perms
         self.instance_ids = cloud.instances
-        self._last: tuple[State | None, int] = (None, 1)
+        self._last: tuple[Any, int] = (None, 1)
         self.group_size = len(perms) * math.factorial(len(cloud.instances))
         names = cloud.host_names
         # Per permutation: the inverse (new position -> old), the host renaming
@@ -224,10 +235,10 @@ class Symmetry:
         if ident:
             migrations = tuple(_with_instance(m, id_map.get(m.instance, m.instance))
                                for m in s.migrations)
-            return State(s.up, s.usage, tuple(instances), migrations)
+            return type(s)(s.up, s.usage, tuple(instances), migrations)
         inv = self._inverse[p]
         up, usage = s.up, s.usage
-        return State(
+        return type(s)(
             tuple(up[inv[j]] for j in range(self.nhosts)),
             tuple(usage[inv[j]] for j in range(self.nhosts)),
             tuple(instances),
@@ -266,7 +277,7 @@ class Symmetry:
                 inst = self._rename_instance(inst, hmap, dmap, s)._replace(id=id_map[inst.id])
             instances.append(inst)
         inv = self._inverse[p]
-        return State(
+        return type(s)(
             up=tuple(s.up[inv[j]] for j in range(self.nhosts)),
             usage=tuple(s.usage[inv[j]] for j in range(self.nhosts)),
             instances=tuple(instances),
@@ -275,4 +286,115 @@ class Symmetry:
         )
 
 
-__all__ = ["Symmetry"]
+class SlotSymmetry(Symmetry):
+    """The same group on the slot layout: per instance slot one record holding the
+    instance, its MigrationContext and its latest migration; older terminal
+    migrations in ``retired`` as (creation number, Migration)."""
+
+    def _canonical(self, s) -> tuple[object, int]:
+        cands = self._candidates(s)
+        retired_of: dict[str, tuple[int, ...]] = {}
+        for seq, m in s.retired:
+            retired_of[m.instance] = retired_of.get(m.instance, ()) + (seq,)
+        best = None
+        hits = 0
+        for p in cands:
+            order, keys = self._slot_order(s, p, retired_of)
+            if len(cands) == 1:
+                return self._slot_build(s, p, order), _fixing(keys)
+            pos = self._position[p]
+            ids = self._slot_ids(s, order)
+            key = (keys, tuple((seq, ids.get(m.instance, m.instance), m.migration_type,
+                                pos[m.source], pos[m.dest], m.old_flavor, m.new_flavor, m.status)
+                               for seq, m in s.retired))
+            if best is None or key < best[0]:
+                best, hits = (key, p, order), 1
+            elif key == best[0]:
+                hits += 1
+        key, p, order = best
+        return self._slot_build(s, p, order), hits * _fixing(key[0])
+
+    def _devs(self, dmap, host, devs):
+        if dmap is None or not devs:
+            return devs
+        out = tuple(dmap[host][d] for d in devs)
+        return tuple(sorted(out)) if list(devs) == sorted(devs) else out
+
+    def _slot_order(self, s, p, retired_of):
+        pos = self._position[p]
+        dmap = None if self._device_map is None else self._device_map[p]
+        keyed = []
+        for k, sl in enumerate(s.slots):
+            if sl.vm == 0 and not sl.mx:
+                keyed.append(((0,), k))
+                continue
+            keyed.append(((1, sl.vm, pos.get(sl.host, -1), sl.flavor or "", sl.oldf or "",
+                           sl.newf or "", self._devs(dmap, sl.host, sl.dev), sl.mc,
+                           self._devs(dmap, sl.msrc, sl.mco), self._devs(dmap, sl.mdst, sl.mcn),
+                           sl.mx, sl.mid or "", sl.mseq, sl.mtype, sl.mst, pos.get(sl.msrc, -1),
+                           pos.get(sl.mdst, -1), sl.mold or "", sl.mnew or "", sl.older,
+                           retired_of.get(sl.iid, ())), k))
+        keyed.sort()
+        return [k for _, k in keyed], tuple(key for key, _ in keyed)
+
+    def _slot_ids(self, s, order):
+        ids = self.instance_ids
+        return {ids[old]: ids[new] for new, old in enumerate(order) if new != old}
+
+    def _slot_build(self, s, p, order):
+        ident = p == self.identity
+        id_map = self._slot_ids(s, order)
+        if ident and not id_map:
+            return s
+        hmap = self._host_map[p]
+        dmap = None if self._device_map is None or ident else self._device_map[p]
+        ids = self.instance_ids
+        slots = []
+        for new, old in enumerate(order):
+            sl = s.slots[old]
+            if not ident:
+                sl = sl._replace(
+                    host=hmap.get(sl.host, sl.host), msrc=hmap.get(sl.msrc, sl.msrc),
+                    mdst=hmap.get(sl.mdst, sl.mdst), dev=self._devs(dmap, sl.host, sl.dev),
+                    mco=self._devs(dmap, sl.msrc, sl.mco), mcn=self._devs(dmap, sl.mdst, sl.mcn))
+            if sl.iid != ids[new]:
+                sl = sl._replace(iid=ids[new])
+            slots.append(sl)
+        retired = s.retired
+        if retired and (id_map or not ident):
+            retired = tuple((seq, m._replace(instance=id_map.get(m.instance, m.instance),
+                                             source=hmap[m.source], dest=hmap[m.dest]))
+                            for seq, m in retired)
+        if ident:
+            return type(s)(s.up, s.usage, tuple(slots), retired)
+        inv = self._inverse[p]
+        return type(s)(tuple(s.up[inv[j]] for j in range(self.nhosts)),
+                       tuple(s.usage[inv[j]] for j in range(self.nhosts)), tuple(slots), retired)
+
+    def apply(self, s, p: tuple[int, ...], order: tuple[int, ...]):
+        hmap = self._host_map[p]
+        dmap = None if self._device_map is None else self._device_map[p]
+        ids = self.instance_ids
+        id_map = {ids[old]: ids[new] for new, old in enumerate(order)}
+        slots = tuple(
+            s.slots[old]._replace(
+                iid=ids[new], host=hmap.get(s.slots[old].host, s.slots[old].host),
+                msrc=hmap.get(s.slots[old].msrc, s.slots[old].msrc),
+                mdst=hmap.get(s.slots[old].mdst, s.slots[old].mdst),
+                dev=self._devs(dmap, s.slots[old].host, s.slots[old].dev),
+                mco=self._devs(dmap, s.slots[old].msrc, s.slots[old].mco),
+                mcn=self._devs(dmap, s.slots[old].mdst, s.slots[old].mcn))
+            for new, old in enumerate(order))
+        inv = self._inverse[p]
+        return type(s)(tuple(s.up[inv[j]] for j in range(self.nhosts)),
+                       tuple(s.usage[inv[j]] for j in range(self.nhosts)), slots,
+                       tuple((seq, m._replace(instance=id_map[m.instance], source=hmap[m.source],
+                                              dest=hmap[m.dest])) for seq, m in s.retired))
+
+
+def symmetry_of(spec) -> Symmetry:
+    """The symmetry of ``spec``'s cloud, for the layout its states have."""
+    return SlotSymmetry(spec) if hasattr(spec.initial(), "slots") else Symmetry(spec)
+
+
+__all__ = ["Symmetry", "SlotSymmetry", "symmetry_of"]

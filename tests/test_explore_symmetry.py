@@ -10,7 +10,7 @@ from movecheck.spec.cloudfile import DEFAULT_FLAVORS
 from movecheck.spec.describe import replay
 from movecheck.spec.engines.explore import explore
 from movecheck.spec.invariants import violations
-from movecheck.spec.symmetry import Symmetry
+from movecheck.spec.symmetry import symmetry_of
 from movecheck.spec.vocab import Cloud, Host, Inventory
 
 
@@ -28,7 +28,7 @@ def _group(sym, n_instances):
 @pytest.mark.parametrize("shape", [(2, 2, 1), (3, 2, 1)])
 def test_every_image_has_the_same_canonical_form_and_the_orbit_size_counts_them(shape):
     spec = Spec(default_cloud(*shape))
-    sym = Symmetry(spec)
+    sym = symmetry_of(spec)
     assert sym.group_size == len(list(_group(sym, shape[1])))
     for s in _reachable(spec, limit=4000)[::7]:
         images = {sym.apply(s, p, order) for p, order in _group(sym, shape[1])}
@@ -46,7 +46,7 @@ def _host(name, memory=2048, devices=("pci0",)):
 def test_hosts_differ_in_inventory_are_not_interchangeable():
     cloud = Cloud((_host("a"), _host("b"), _host("c", memory=4096)), DEFAULT_FLAVORS,
                   ("i1",), max_migrations=1)
-    sym = Symmetry(Spec(cloud))
+    sym = symmetry_of(Spec(cloud))
     assert sym.host_classes == [[0, 1], [2]] and sym.group_size == 2
     plain, _ = explore(Spec(cloud), symmetry=False)
     reduced, _ = explore(Spec(cloud))
@@ -65,7 +65,7 @@ def test_devices_are_renamed_by_position_with_their_host():
         plain.states, plain.transitions, plain.depth)
     assert reduced.reduced_states * 3 < plain.states
     spec = Spec(cloud)
-    sym = Symmetry(spec)
+    sym = symmetry_of(spec)
     for s in _reachable(spec, limit=3000)[::5]:
         for p, order in _group(sym, 2):
             t = sym.apply(s, p, order)

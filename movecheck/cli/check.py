@@ -76,8 +76,8 @@ def _explore(cloud, args, ctx) -> Stage:
     from rich.console import Console
 
     from movecheck.cli.explore import progress_printer
+    from movecheck.spec import Spec
     from movecheck.spec.cloudfile import default_cloud
-    from movecheck.spec.concrete import Spec
     from movecheck.spec.engines.estimate import check_fits
     from movecheck.spec.engines.explore import default_workers, explore
 

@@ -78,7 +78,7 @@ def progress_printer(console, cloud, opts):
     # Once the command line draws every engine's figures (EngineProgress), it draws ours.
     if not console.is_terminal or hasattr(conformance_progress, "EngineProgress"):
         return None
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
 
     group = Symmetry(Spec(cloud)).group_size if opts["symmetry"] else 1
     expected = estimate_states(cloud) // group
@@ -120,7 +120,7 @@ def summary_lines(result, cloud) -> list[str]:
 def run(args):
     from rich.console import Console
 
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.describe import describe_state, replay, trace_table, trace_to_json
     from movecheck.spec.engines.explore import explore
 

@@ -71,7 +71,7 @@ def _count(n: int) -> str:
 def check_fits(cloud: Cloud, *, max_states: int | None = None, symmetry: bool = True,
                full_states: bool = False, workers: int = 1, **_: object) -> None:
     """Raise InputError (exit 2) if the search would not fit in the memory available."""
-    from movecheck.spec.concrete import Spec
+    from movecheck.spec import Spec
     from movecheck.spec.symmetry import Symmetry
 
     full = estimate_states(cloud)

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.engines.fingerprints import collision_probability, fingerprint
 from movecheck.spec.engines.model import Model, SpecModel
 from movecheck.spec.invariants import transition_violations, violations

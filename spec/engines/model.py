@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any, Protocol
 
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.invariants import transition_violations, violations
-from movecheck.spec.symmetry import Symmetry
+from movecheck.spec.symmetry import symmetry_of
 
 
 class Model(Protocol):
@@ -47,7 +47,8 @@ class SpecModel:
 
     def __init__(self, spec: Spec, symmetry: bool = True):
         self.spec = spec
-        self.symmetry = Symmetry(spec) if symmetry else None
+        self.symmetry = symmetry_of(spec) if symmetry else None
+        self._slots = hasattr(spec.initial(), "slots")
         self.group_size = self.symmetry.group_size if self.symmetry else 1
         if self.symmetry is not None and self.group_size > 1:
             self.canonical = self.symmetry.canonical
@@ -66,7 +67,11 @@ class SpecModel:
     def transition_violations(self, before: State, label, after: State) -> dict[str, list[str]]:
         # Every two-state property compares migration records or usage before and
         # after (spec/invariants.py): a step that rewrote neither cannot break one.
-        if before.migrations is after.migrations and before.usage == after.usage:
+        if self._slots:
+            if (before.slots is after.slots and before.retired is after.retired
+                    and before.usage == after.usage):
+                return {}
+        elif before.migrations is after.migrations and before.usage == after.usage:
             return {}
         return transition_violations(self.spec, before, label[0], after)
 
