@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,15 +75,21 @@ def one(shape: str, workers: int) -> dict:
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
     h, i, m = (int(x) for x in shape.split("x"))
+    cpu0 = time.process_time()
     r, _ = explore(Spec(default_cloud(h, i, m)), workers=workers)
     done.set()
     watcher.join()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu0 + children.ru_utime + children.ru_stime
     return {"states": r.states, "reduced_states": r.reduced_states,
             "transitions": r.transitions, "depth": r.depth, "complete": r.complete,
             "violations": len(r.violations), "workers": workers,
             "seconds": round(r.seconds, 2), "states_per_second": round(r.states_per_second),
             "full_states_per_second": round(r.states / r.seconds) if r.seconds else None,
-            "peak_rss_mb": round(peak[0] / 2**20)}
+            "peak_rss_mb": round(peak[0] / 2**20),
+            # CPU seconds of every process: on a busy machine, closer than wall time to what
+            # a quiet one takes (divide by the workers for a quiet machine's wall time).
+            "cpu_seconds": round(cpu, 1)}
 
 
 def main() -> None:
