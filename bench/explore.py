@@ -55,16 +55,19 @@ def yardstick(seconds: float = 2.0) -> dict:
 
 def one(shape: str, workers: int) -> dict:
     """Explore one cloud in this process; peak RSS of this process and its workers."""
-    import psutil
-
     from movecheck.spec import Spec, default_cloud
     from movecheck.spec.engines.explore import explore
 
-    me = psutil.Process()
+    try:
+        import psutil
+    except ImportError:  # peak RSS from getrusage: the largest process, not their sum
+        psutil = None
+
     peak = [0]
     done = threading.Event()
 
     def sample() -> None:
+        me = psutil.Process()
         while not done.wait(0.2):
             try:
                 procs = [me, *me.children(recursive=True)]
@@ -73,12 +76,17 @@ def one(shape: str, workers: int) -> dict:
                 pass
 
     watcher = threading.Thread(target=sample, daemon=True)
-    watcher.start()
+    if psutil is not None:
+        watcher.start()
     h, i, m = (int(x) for x in shape.split("x"))
     cpu0 = time.process_time()
     r, _ = explore(Spec(default_cloud(h, i, m)), workers=workers)
     done.set()
-    watcher.join()
+    if psutil is not None:
+        watcher.join()
+    else:
+        peak[0] = 1024 * max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = time.process_time() - cpu0 + children.ru_utime + children.ru_stime
     return {"states": r.states, "reduced_states": r.reduced_states,
