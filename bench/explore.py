@@ -100,13 +100,37 @@ def one(shape: str, workers: int) -> dict:
             "cpu_seconds": round(cpu, 1)}
 
 
+def table(report: dict) -> str:
+    """docs/explore.md's table of one run's JSON."""
+    stick = report["yardstick"]
+    rate = [stick["before"]["states_per_second"], stick["after"]["states_per_second"]]
+    lines = [f"Yardstick (two-phase commit, 288 states): {rate[0]:,} states/s before the clouds, "
+             f"{rate[1]:,} after; load average {report['load_average'][0]:.1f} on "
+             f"{report['machine'].get('cores', '?')} cores.", "",
+             "| cloud | workers | states | up to symmetry | seconds | CPU seconds | "
+             "states/s | yardstick ratio | peak memory |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in report["runs"]:
+        cpu = r.get("cpu_seconds")
+        lines.append(f"| {r['cloud']} | {r['workers']} | {r['states']:,} | "
+                     f"{r['reduced_states']:,} | {r['seconds']:,} | "
+                     f"{'' if cpu is None else f'{cpu:,}'} | {r['states_per_second']:,} | "
+                     f"{r['yardstick_ratio']} | {r['peak_rss_mb']:,} MB |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small clouds only (smoke run)")
     ap.add_argument("--clouds", nargs="*", help="shapes HxIxM (default: the three of issue 13)")
     ap.add_argument("--workers", nargs="*", type=int, default=[1, 2])
+    ap.add_argument("--table", metavar="JSON",
+                    help="print the Markdown table of an earlier run's JSON (for docs/explore.md)")
     ap.add_argument("--one", nargs=2, metavar=("SHAPE", "WORKERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.table:
+        print(table(json.loads(open(args.table, encoding="utf-8").read())))
+        return
     if args.one:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
