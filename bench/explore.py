@@ -100,22 +100,55 @@ def one(shape: str, workers: int) -> dict:
             "cpu_seconds": round(cpu, 1)}
 
 
+def side_by_side(shapes=("2x2x1", "3x1x1", "2x1x2"), repeat: int = 3) -> list[dict]:
+    """CPU seconds (median of ``repeat``, one process) of the plain search (whole states,
+    no symmetry: the design before issue 13) against the default one, alternated so
+    that both see the same load."""
+    from movecheck.spec import Spec, default_cloud
+    from movecheck.spec.engines.explore import explore
+
+    out = []
+    for shape in shapes:
+        cloud = default_cloud(*(int(x) for x in shape.split("x")))
+        plain, fast = [], []
+        for _ in range(repeat):
+            c = time.process_time()
+            a, _ = explore(Spec(cloud), symmetry=False, full_states=True)
+            plain.append(time.process_time() - c)
+            c = time.process_time()
+            b, _ = explore(Spec(cloud))
+            fast.append(time.process_time() - c)
+            assert (a.states, a.transitions) == (b.states, b.transitions)
+        p, f = statistics.median(plain), statistics.median(fast)
+        out.append({"shape": shape, "states": a.states, "group_size": b.group_size,
+                    "plain_cpu_seconds": round(p, 2), "cpu_seconds": round(f, 2),
+                    "speedup": round(p / f, 2)})
+    return out
+
+
 def table(report: dict) -> str:
     """docs/explore.md's table of one run's JSON."""
     stick = report["yardstick"]
     rate = [stick["before"]["states_per_second"], stick["after"]["states_per_second"]]
     lines = [f"Yardstick (two-phase commit, 288 states): {rate[0]:,} states/s before the clouds, "
              f"{rate[1]:,} after; load average {report['load_average'][0]:.1f} on "
-             f"{report['machine'].get('cores', '?')} cores.", "",
-             "| cloud | workers | states | up to symmetry | seconds | CPU seconds | "
-             "states/s | yardstick ratio | peak memory |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"{report['machine'].get('cores', '?')} cores."]
+    if report["runs"]:
+        lines += ["", "| cloud | workers | states | up to symmetry | seconds | CPU seconds | "
+                  "states/s | yardstick ratio | peak memory |",
+                  "|---|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         cpu = r.get("cpu_seconds")
         lines.append(f"| {r['cloud']} | {r['workers']} | {r['states']:,} | "
                      f"{r['reduced_states']:,} | {r['seconds']:,} | "
                      f"{'' if cpu is None else f'{cpu:,}'} | {r['states_per_second']:,} | "
                      f"{r['yardstick_ratio']} | {r['peak_rss_mb']:,} MB |")
+    if report.get("side_by_side"):
+        lines += ["", "| cloud | states | symmetry group | plain search, CPU s | this search, "
+                  "CPU s | speedup |", "|---|---|---|---|---|---|"]
+        for r in report["side_by_side"]:
+            lines.append(f"| {r['shape']} | {r['states']:,} | {r['group_size']} | "
+                         f"{r['plain_cpu_seconds']} | {r['cpu_seconds']} | {r['speedup']}x |")
     return "\n".join(lines)
 
 
@@ -124,6 +157,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small clouds only (smoke run)")
     ap.add_argument("--clouds", nargs="*", help="shapes HxIxM (default: the three of issue 13)")
     ap.add_argument("--workers", nargs="*", type=int, default=[1, 2])
+    ap.add_argument("--side-by-side", action="store_true",
+                    help="only the plain search against this one, CPU seconds, small clouds")
     ap.add_argument("--table", metavar="JSON",
                     help="print the Markdown table of an earlier run's JSON (for docs/explore.md)")
     ap.add_argument("--one", nargs=2, metavar=("SHAPE", "WORKERS"), help=argparse.SUPPRESS)
@@ -135,6 +170,13 @@ def main() -> None:
         print(json.dumps(one(args.one[0], int(args.one[1]))))
         return
     from movecheck.conformance.report import machine_info
+
+    if args.side_by_side:
+        print(json.dumps({"benchmark": "explore", "machine": machine_info(),
+                          "load_average": os.getloadavg(), "yardstick": {
+                              "before": yardstick(), "after": yardstick()},
+                          "runs": [], "side_by_side": side_by_side()}, indent=2))
+        return
 
     clouds = dict(QUICK) if args.quick else dict(CLOUDS)
     if args.clouds:
