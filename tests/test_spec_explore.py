@@ -103,7 +103,11 @@ def test_state_limit_is_reported_incomplete(tmp_path, capsys):
     r = json.loads(out.read_text())
     assert r["complete"] is False and r["stopped"] == "max-states"
     assert r["reduced_states"] >= 100
-    assert "NOT EXHAUSTIVE" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "every reachable state" not in text and "every invariant" not in text
+    assert f"NOT EXHAUSTIVE: stopped at --max-states: {r['states']:,} states " \
+           f"({r['reduced_states']:,} stored), depth {r['depth']}; not exhaustive" in text
+    assert r["stopped_at"].endswith("not exhaustive")
 
 
 def test_explore_finds_a_planted_violation_with_shortest_trace():

@@ -102,6 +102,8 @@ def _explore(cloud, args, ctx) -> Stage:
         ok = ok and not r.violations and r.complete
         text = (f"{r.states:,} states ({r.reduced_states:,} up to symmetry), "
                 f"{r.transitions:,} transitions, depth {r.depth}, {len(r.violations)} violations")
+        if not r.complete:
+            text += "; stopped early, not exhaustive"
         if r.violations:
             text += f" (first: {r.violations[0].invariant})"
         parts.append(text if label == "cloud" else f"{label}: {text}")

@@ -113,8 +113,16 @@ def summary_lines(result, cloud) -> list[str]:
         lines.append(f"visited set: 64-bit fingerprints; probability that a collision hid a "
                      f"state, calculated (optimistic): {r.collision_probability:.1E}")
     if not r.complete:
-        lines.append("NOT EXHAUSTIVE: --max-states reached; states beyond it were not checked")
+        lines.append(f"NOT EXHAUSTIVE: {bounded_text(r)}")
     return lines
+
+
+def bounded_text(r) -> str | None:
+    """Where a search that stopped early stopped, and that it is not exhaustive."""
+    if r.complete:
+        return None
+    return (f"stopped at --max-states: {r.states:,} states ({r.reduced_states:,} stored), "
+            f"depth {r.depth}; not exhaustive")
 
 
 def run(args):
@@ -153,13 +161,15 @@ def run(args):
         out.print("[green]every invariant and two-state property holds on every reachable "
                   "state and transition[/]")
     else:
-        out.print("no invariant failed on the states explored so far")
+        # A search cut short proves nothing about the states it did not reach.
+        out.print("no violation among the states explored")
     sys.stdout.flush()
     report = result.to_json()
     report["search_seconds"] = report.pop("seconds")
     fields = {
         **report,
         "violation": violation,
+        "stopped_at": bounded_text(result),
         "cloud": cloud.to_json(),
     }
     return (1 if result.violations else 0), fields
