@@ -111,3 +111,22 @@ def test_a_violation_on_canonical_states_replays_in_the_clouds_names(mutant, wor
     names = {str(x) for step, _ in v.trace for x in step[1:] if x is not None}
     assert names <= set(spec.cloud.host_names) | set(spec.cloud.instances) | \
         set(spec.cloud.flavor_names) | set(spec.cloud.migration_ids())
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 1), (3, 1, 1)])
+def test_only_the_listed_invariants_read_up_flags(shape):
+    """The explorer checks a state reached by changing only up flags against READS_UP
+    alone: flipping a host's up flag changes no other one-state invariant's verdict."""
+    from movecheck.spec.engines.model import READS_UP
+    from movecheck.spec.invariants import INVARIANTS, STATE_INVARIANTS
+
+    spec = Spec(default_cloud(*shape))
+    others = [INVARIANTS[n] for n in STATE_INVARIANTS if n not in READS_UP]
+    flips = 0
+    for s in _reachable(spec, limit=6000)[::3]:
+        for k in range(len(s.up)):
+            t = s._replace(up=s.up[:k] + (not s.up[k],) + s.up[k + 1:])
+            for inv in others:
+                assert bool(inv.check(spec, s)) == bool(inv.check(spec, t)), (inv.name, s)
+            flips += 1
+    assert flips > 1000

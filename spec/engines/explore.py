@@ -195,6 +195,7 @@ def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
     state_violations = model.state_violations
     trans_violations = model.transition_violations
     key = (lambda c: c) if full_states else fingerprint
+    new_violations = _successor_violations(model, stop_at_first)
     init = canonical(model.initial())
     k0 = key(init)
     parent: dict = {k0: None}
@@ -251,7 +252,7 @@ def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
                         nxt.append((c, kc, o))
                         full_states_n += o
                         if check:
-                            bad = state_violations(c)
+                            bad = new_violations(s, t, c)
                             for name, msgs in bad.items():
                                 found.append((name, msgs, kc, None, None))
                 transitions += out
@@ -287,6 +288,16 @@ def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
                       (found[:1] if stop_at_first else found)]
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _successor_violations(model: Model, stop_at_first: bool):
+    """How to check a new state reached from ``before`` (which broke nothing, when the
+    search stops at the first violation): the model's shortcut, if it has one."""
+    hook = getattr(model, "successor_violations", None)
+    if hook is not None and stop_at_first:
+        return hook
+    plain = model.state_violations
+    return lambda before, after, canonical: plain(canonical)
 
 
 def _finish(res: ExploreResult, stored: int, full: int, transitions: int, full_trans: int,

@@ -27,7 +27,7 @@ import signal
 import time
 from collections.abc import Callable
 
-from movecheck.spec.engines.explore import ALIASES
+from movecheck.spec.engines.explore import ALIASES, _successor_violations
 from movecheck.spec.engines.fingerprints import STRIPES, SharedTable, fingerprint
 
 END = None  # marks the end of one worker's batches for a level
@@ -239,7 +239,7 @@ def _worker(me: int, n: int, model, table: SharedTable, conn, results, inboxes, 
     canonical = model.canonical
     orbit = model.orbit_size
     successors = model.successors
-    state_violations = model.state_violations
+    new_violations = _successor_violations(model, True)
     trans_violations = model.transition_violations
     inbox = inboxes[me]
     aliases: set[int] = set()  # as in explore._explore_one
@@ -285,7 +285,7 @@ def _worker(me: int, n: int, model, table: SharedTable, conn, results, inboxes, 
                     o = orbit(c)
                     stats["full_new"] += o
                     if check:
-                        for name, msgs in state_violations(c).items():
+                        for name, msgs in new_violations(s, t, c).items():
                             results.put(("violation", (name, msgs, fc, None, None)))
                             stop.set()
                     owner = (fc >> 32) % n
