@@ -146,7 +146,8 @@ def explore(
         return _explore_graph(spec, max_states=max_states, check=check)
     progress = _reporting(progress)
     model = SpecModel(spec, symmetry=symmetry) if isinstance(spec, Spec) else spec
-    if workers > 1 and not full_states:
+    # Workers stop at the first violation; collecting every violation runs in one process.
+    if workers > 1 and not full_states and stop_at_first:
         from movecheck.spec.engines.parallel import explore_parallel
 
         return explore_parallel(model, workers=workers, max_states=max_states, check=check,
