@@ -735,6 +735,7 @@ class NovaCloud:
             raise Rejected(_api_error(e)) from None
         self._run_to_end(iid)
         self.settle(lambda: self._task_done(iid), "live_abort")
+        GATES.free.discard(self.server[iid])
 
     def _step_fail(self, step: dict) -> None:
         """Arm a hypervisor fault for the move's next driver call and let it run to its end."""
@@ -750,6 +751,7 @@ class NovaCloud:
         self._run_to_end(iid)
         self.settle(lambda: self._task_done(iid), "fail")
         GATES.faults.discard(self.server[iid])
+        GATES.free.discard(self.server[iid])
 
     def _host_down(self, host: str) -> None:
         self.computes[host].stop()
