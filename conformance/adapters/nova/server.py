@@ -53,7 +53,6 @@ warnings.simplefilter("ignore")
 
 import eventlet  # noqa: E402,F401  (imported by Nova first; here for the hub)
 from eventlet import event as ev_event  # noqa: E402
-
 from nova import context as nova_context  # noqa: E402
 from nova import exception as nova_exception  # noqa: E402
 from nova import objects  # noqa: E402
@@ -895,7 +894,11 @@ def main() -> int:
     cloud = NovaCloud()
     out = _PROTOCOL_OUT
     inp = sys.stdin.buffer
-    out.write(json.dumps({"ready": True}) + "\n") if os.environ.get("MOVECHECK_NOVA_HELLO") else None
+    # Test hooks (tests/test_nova.py): die or hang at the N-th apply, as a
+    # crashing or deadlocked Nova would.
+    crash_at = int(os.environ.get("MOVECHECK_NOVA_CRASH_AT", "0") or 0)
+    hang_at = int(os.environ.get("MOVECHECK_NOVA_HANG_AT", "0") or 0)
+    applied = 0
     while True:
         line = inp.readline()
         if not line:
@@ -908,6 +911,11 @@ def main() -> int:
             if op == "reset":
                 reply = cloud.reset(req["cloud"])
             elif op == "apply":
+                applied += 1
+                if applied == crash_at:
+                    os._exit(70)
+                if applied == hang_at:
+                    time.sleep(3600)
                 reply = cloud.apply(req["step"])
             elif op == "observe":
                 reply = cloud.observe()

@@ -1,0 +1,215 @@
+"""The nova tracker: real Nova 34 (API, conductor, scheduler, nova-compute with its
+ResourceTracker, Placement) in a subprocess, compared with the spec step by step.
+
+Every test drives the real Nova through :class:`NovaTracker` and the spec
+through :class:`Checker`, which compares outcomes, device picks, Placement
+usage per host, migration statuses and instance hosts after every step.  The
+move sequences that hold are pinned as conformant; the places where Nova 34
+and the spec part ways (docs/nova.md, "Findings") are pinned as the exact
+discrepancy, so that a change on either side shows.
+
+Nova runs under ``MOVECHECK_NOVA_PYTHON`` when set, else under this Python
+(which then needs ``pip install 'movecheck[nova]'``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from movecheck.conformance.adapters.nova import INSTALL, NovaTracker, check_extra
+from movecheck.conformance.checker import Checker, Discrepancy
+from movecheck.spec.cloudfile import cloud_from_mapping, default_cloud
+from movecheck.spec.errors import InputError
+from movecheck.spec.vocab import Step
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "movecheck", *args], capture_output=True,
+                          text=True, timeout=timeout, env=full_env, cwd=ROOT)
+
+
+def _servers() -> list[str]:
+    """Nova server processes still alive (to find orphans)."""
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "adapters/nova/server.py" in line]
+
+
+# ---------------------------------------------------------------------- without Nova
+
+
+def test_missing_extra_is_one_sentence_and_exit_2():
+    """``--tracker nova`` with a Python that lacks Nova: exit 2 naming the install command."""
+    bare = getattr(sys, "_base_executable", None) or "python3"
+    with pytest.raises(InputError) as e:
+        check_extra(bare)
+    assert INSTALL in str(e.value)
+    r = _cli("conform", "--tracker", "nova", "--examples", "1",
+             env={"MOVECHECK_NOVA_PYTHON": bare}, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "pip install 'movecheck[nova]'" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_nova_python_that_does_not_exist_is_exit_2():
+    r = _cli("conform", "--tracker", "nova", env={"MOVECHECK_NOVA_PYTHON": "/nonexistent/python"},
+             timeout=120)
+    assert r.returncode == 2
+    assert "MOVECHECK_NOVA_PYTHON=/nonexistent/python" in r.stderr
+
+
+# ---------------------------------------------------------------------- with Nova
+
+nova = pytest.mark.nova
+
+
+def plain_cloud(hosts: int = 2, devices: int = 0, max_migrations: int = 2):
+    """Hosts of 4 VCPU / 1536 usable MB / 40 GB: two ``large`` do not fit on one host."""
+    return cloud_from_mapping({
+        "hosts": [{"name": f"h{k}", "inventories": {
+            "VCPU": {"total": 4}, "MEMORY_MB": {"total": 2048, "reserved": 512},
+            "DISK_GB": {"total": 40}}, "devices": [f"pci{d}" for d in range(devices)]}
+            for k in range(1, hosts + 1)],
+        "flavors": [{"name": "small", "vcpus": 1, "memory_mb": 512, "disk_gb": 10},
+                    {"name": "large", "vcpus": 2, "memory_mb": 1024, "disk_gb": 20}],
+        "instances": ["i1", "i2"],
+        "max_migrations": max_migrations,
+    })
+
+
+@pytest.fixture(scope="module")
+def tracker():
+    t = NovaTracker(check_extra())
+    yield t
+    t.close()
+
+
+def S(kind: str, **kw) -> Step:  # noqa: N802 - reads like the spec's steps
+    return Step(kind, **kw)
+
+
+def run(tracker, steps, cloud=None) -> Checker:
+    """Apply ``steps`` to Nova and the spec side by side; Discrepancy at the first difference."""
+    checker = Checker(cloud or plain_cloud(), tracker, timeout=None)
+    checker.reset()
+    for step in steps:
+        checker.apply(step)
+    return checker
+
+
+BOOT = S("boot", instance="i1", host="h1", flavor="small")
+RESIZE = [S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+          S("resize_migrate", migration="m1"), S("resize_migrated", migration="m1"),
+          S("finish_resize", migration="m1")]
+LIVE = [S("live_claim", migration="m1", instance="i1", dest="h2"),
+        S("live_queue", migration="m1"), S("live_prepare", migration="m1"),
+        S("live_run", migration="m1")]
+
+
+@nova
+@pytest.mark.slow
+@pytest.mark.parametrize("name,steps", [
+    ("resize, audit mid-move, confirm",
+     [BOOT, *RESIZE[:2], S("audit", host="h1"), *RESIZE[2:], S("audit", host="h2"),
+      S("confirm", migration="m1"), S("confirm_finish", migration="m1"), S("audit", host="h1")]),
+    ("resize then revert",
+     [BOOT, *RESIZE, S("revert", migration="m1"), S("revert_finish", migration="m1"),
+      S("audit", host="h2")]),
+    ("same-host resize then confirm",
+     [BOOT, S("resize_claim", migration="m1", instance="i1", dest="h1", flavor="large"),
+      S("resize_migrate", migration="m1"), S("resize_migrated", migration="m1"),
+      S("finish_resize", migration="m1"), S("confirm", migration="m1"),
+      S("confirm_finish", migration="m1")]),
+    ("cold migrate then confirm",
+     [BOOT, S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="small"),
+      S("resize_migrate", migration="m1"), S("resize_migrated", migration="m1"),
+      S("finish_resize", migration="m1"), S("confirm", migration="m1"),
+      S("confirm_finish", migration="m1")]),
+    ("live migrate to completion", [BOOT, *LIVE, S("live_complete", migration="m1"),
+                                    S("audit", host="h2")]),
+    ("live migration aborted while queued", [BOOT, *LIVE[:2], S("live_abort", migration="m1")]),
+    ("live migration aborted while running", [BOOT, *LIVE, S("live_abort", migration="m1")]),
+    ("evacuation, source back after the rebuild",
+     [BOOT, S("host_down", host="h1"), S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+      S("rebuild_claim", migration="m1"), S("finish_evacuation", migration="m1"),
+      S("host_up", host="h1"), S("delete", instance="i1")]),
+    ("a resize that does not fit is refused and changes nothing",
+     [BOOT, S("boot", instance="i2", host="h2", flavor="large"),
+      S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+      S("resize_claim", migration="m1", instance="i1", dest="h1", flavor="large")]),
+])
+def test_nova_conforms(tracker, name, steps):
+    checker = run(tracker, steps)
+    assert len(checker.trace) == len(steps)
+    assert all(e["expected"] in ("accepted", "rejected") for e in checker.trace)
+
+
+@nova
+@pytest.mark.slow
+def test_devices_are_counted_by_placement(tracker):
+    """A flavor's devices are units of a custom class on the host's provider (docs/nova.md)."""
+    cloud = default_cloud()  # one device per host; large needs it
+    steps = [S("boot", instance="i1", host="h1", flavor="large"),
+             S("boot", instance="i2", host="h1", flavor="large")]  # refused: no free device
+    checker = run(tracker, steps, cloud)
+    assert checker.trace[0]["picks"] == ["pci0"]
+    assert checker.trace[1]["expected"] == "rejected"
+
+
+@nova
+@pytest.mark.slow
+def test_compute_node_counters_catch_up_at_an_audit(tracker):
+    """The ResourceTracker's ComputeNode counters (details) equal Placement after an audit."""
+    run(tracker, [BOOT, *LIVE, S("live_complete", migration="m1"), S("audit", host="h1"),
+                  S("audit", host="h2")])
+    d = tracker.details()
+    obs = tracker.observe()
+    assert d["compute_node_usage"] == obs.usage
+    assert d["allocations"] == {"instance i1": {"h2": {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}}}
+    assert d["vm_states"] == {"i1": "active"}
+
+
+# ---------------------------------------------------------------------- findings (docs/nova.md)
+
+
+def _discrepancy(tracker, steps) -> Discrepancy:
+    with pytest.raises(Discrepancy) as e:
+        run(tracker, steps)
+    return e.value
+
+
+@nova
+@pytest.mark.slow
+def test_finding_failed_resize_before_landing(tracker):
+    """fail at pre-migrating: Nova 34 sets the migration to error and the instance
+    to ERROR but leaves both allocations in place (finding 1 in docs/nova.md)."""
+    d = _discrepancy(tracker, [BOOT, RESIZE[0], S("fail", migration="m1")])
+    assert d.step_index == 2
+    assert d.observed["migrations"] == {"m1": "error"}
+
+
+# ---------------------------------------------------------------------- faults
+
+
+@nova
+@pytest.mark.slow
+@pytest.mark.parametrize("hook,word", [("MOVECHECK_NOVA_CRASH_AT", "crashed"),
+                                       ("MOVECHECK_NOVA_HANG_AT", "hung")])
+def test_a_dying_or_hanging_nova_is_a_discrepancy_with_no_orphans(hook, word):
+    before = set(_servers())
+    r = _cli("conform", "--tracker", "nova", "--examples", "3", "--steps", "5", "--seed", "0",
+             env={hook: "2", "MOVECHECK_NOVA_MIN_TIMEOUT": "5"})
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert f"Nova {word}" in out
+    assert "at step 2" in out
+    assert "Traceback" not in out
+    time.sleep(0.5)
+    assert set(_servers()) <= before
