@@ -618,7 +618,13 @@ class NovaCloud:
         try:
             inst = objects.Instance.get_by_uuid(self.ctx, sid)
         except nova_exception.InstanceNotFound:
-            return False  # the API's build request is not an instance yet
+            # Still a build request, or buried in cell0 after NoValidHost:
+            # only the API tells (rarely: it costs a request).
+            now = time.monotonic()
+            if now - getattr(self, "_asked", 0.0) < 0.05:
+                return False
+            self._asked = now
+            return self.api.get_server(sid)["status"] == "ERROR"
         return inst.vm_state in ("active", "error") and inst.task_state is None
 
     def _gone(self, sid: str) -> bool:
