@@ -39,6 +39,21 @@ import sys
 import time
 import traceback
 
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when movecheck dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``),
+    so that no Nova outlives the run.  Elsewhere EOF on stdin ends the loop."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+_die_with_parent()
+
 # Nova's harness must import before anything else creates threads: it patches
 # the process with eventlet (``nova/monkey_patch.py``).  Keep the protocol on a
 # private copy of stdout: Nova and its libraries may print.
