@@ -479,11 +479,17 @@ class NovaCloud:
     def teardown(self) -> None:
         if self.tc is None:
             return
-        # Let every parked move go (they fail or finish against the old databases).
+        # Let every parked move go on to its end while the services still run:
+        # the harness's clean-up waits for every thread pool to drain
+        # (GreenThreadPoolShutdownWait), and a move released into stopped
+        # services would wait for an RPC reply for ever.
         GATES.free |= {p["instance"] for p in GATES.parked}
         for p in list(GATES.parked):
             GATES.release(p)
-        eventlet.sleep(0)
+        try:
+            self.settle(what="releasing the moves left at reset", deadline=10.0)
+        except TimeoutError:
+            traceback.print_exc()
         try:
             self.tc.doCleanups()
         except Exception:  # noqa: BLE001 - a dirty teardown must not stop the next scenario
@@ -493,10 +499,11 @@ class NovaCloud:
 
     # ------------------------------------------------------------------ waiting
 
-    def settle(self, done=lambda: True, what="the step") -> None:
+    def settle(self, done=lambda: True, what="the step", deadline: float | None = None) -> None:
         """Wait (short polls) until ``done()`` holds and nothing in Nova is running
         unparked, three polls in a row (a cast may take a hub turn to be picked up)."""
-        deadline = time.monotonic() + STEP_DEADLINE
+        limit = STEP_DEADLINE if deadline is None else deadline
+        deadline = time.monotonic() + limit
         calm = 0
         while True:
             v = GATES.version
@@ -510,7 +517,7 @@ class NovaCloud:
             if time.monotonic() > deadline:
                 running = {k: v for k, v in GATES.running.items() if v}
                 parked = [p["gate"] for p in GATES.parked]
-                raise TimeoutError(f"Nova did not settle within {STEP_DEADLINE:g} s after {what} "
+                raise TimeoutError(f"Nova did not settle within {limit:g} s after {what} "
                                    f"(running: {running}; parked: {parked})")
 
     def _parked(self, iid: str, gate: str | None = None):
