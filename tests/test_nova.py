@@ -196,3 +196,28 @@ def test_a_dying_or_hanging_nova_is_a_discrepancy_with_no_orphans(hook, word):
     assert "Traceback" not in out
     time.sleep(0.5)
     assert set(_servers()) <= before
+
+
+# ---------------------------------------------------------------------- the short campaign (CI)
+
+
+@nova
+@pytest.mark.slow
+def test_short_campaign_on_moves_is_conformant():
+    """A short generated campaign: resize, cold and live migration with confirm,
+    revert, abort and audits (failures, delete and evacuation left out: docs/nova.md
+    lists what they find), on flavors with equal root disks (finding 1)."""
+    from movecheck.conformance.driver import run_conformance
+
+    off = ("fail", "delete", "host_down", "host_up", "evacuate_start", "rebuild_claim",
+           "finish_evacuation")
+    cloud = cloud_from_mapping({**plain_cloud().to_json(), "flavors": [
+        {"name": "small", "vcpus": 1, "memory_mb": 512, "disk_gb": 10},
+        {"name": "large", "vcpus": 2, "memory_mb": 1024, "disk_gb": 10}]})
+    python = check_extra()
+    result = run_conformance(lambda: NovaTracker(python, unsupported=off), cloud, examples=3,
+                             steps=8, seed=0, timeout=None, label="nova")
+    assert result.discrepancy is None, str(result.discrepancy)
+    assert result.examples == 3
+    assert set(off) <= set(result.unsupported_steps)
+    assert result.coverage.accepted["resize_claim"] + result.coverage.accepted["live_claim"] > 0
