@@ -148,8 +148,14 @@ class NovaTracker(JsonlTracker):
     # -------------------------------------------------------------- Tracker
 
     def reset(self, cloud) -> None:
-        super().reset(cloud)
-        self.unsupported_steps = self.unsupported_steps | self.extra_unsupported
+        from movecheck.spec.vocab import CAPABILITIES
+
+        # As the jsonl adapter, telling the server which observation parts this
+        # movecheck knows (``allocations`` is newer than the protocol's first version).
+        request = {"op": "reset", "cloud": cloud.to_json(), "known_capabilities": list(CAPABILITIES)}
+        reply = self._call(request, "reset", "reset_reply")
+        self.capabilities = frozenset(reply.get("capabilities", ["usage"])) | {"usage"}
+        self.unsupported_steps = frozenset(reply.get("unsupported_steps", ())) | self.extra_unsupported
 
     def details(self) -> dict[str, Any]:
         """ComputeNode counters, Placement allocations per consumer, vm_states, parked

@@ -421,8 +421,11 @@ class NovaCloud:
 
     # ------------------------------------------------------------------ reset
 
-    def reset(self, cloud: dict) -> dict:
+    def reset(self, cloud: dict, known: list | None = None) -> dict:
         t0 = time.perf_counter()
+        # ``allocations`` is a newer observation part: declared only when
+        # movecheck says it knows it (the adapter sends what it knows).
+        self.with_allocations = "allocations" in (known or ())
         self.teardown()
         hosts = cloud["hosts"]
         MovecheckDriver.hosts = {
@@ -473,7 +476,10 @@ class NovaCloud:
         self.mig_of = {}  # migration id -> instance id
         self.holders = {h: {} for h in self.devices}  # host -> {device: instance id}
         self.reset_seconds = time.perf_counter() - t0
-        return {"ok": True, "capabilities": ["usage", "devices", "migrations", "instances"],
+        caps = ["usage", "devices", "migrations", "instances"]
+        if self.with_allocations:
+            caps.append("allocations")
+        return {"ok": True, "capabilities": caps,
                 "unsupported_steps": []}
 
     def teardown(self) -> None:
@@ -891,8 +897,29 @@ class NovaCloud:
                 instances[iid] = s["OS-EXT-SRV-ATTR:host"]
         devices = {h: {d: self.holders[h].get(d) for d in names}
                    for h, names in self.devices.items()}
-        return {"usage": usage, "devices": devices, "migrations": migrations,
-                "instances": instances}
+        out = {"usage": usage, "devices": devices, "migrations": migrations,
+               "instances": instances}
+        if self.with_allocations:
+            out["allocations"] = self._allocations()
+        return out
+
+    def _allocations(self) -> dict:
+        """Placement's allocations per consumer, by instance and migration id, counted
+        classes only, zeros left out (the observation's ``allocations`` part)."""
+        names = {rp: h for h, rp in self.rp.items()}
+        out = {}
+        consumers = list(self.server.items()) + list(self.migration.items())
+        for label, c in consumers:
+            a = self.tc.placement.get(f"/allocations/{c}").body["allocations"]
+            per = {}
+            for rp, v in a.items():
+                res = {rc: int(n) for rc, n in v["resources"].items()
+                       if rc in RESOURCE_CLASSES and n}
+                if res:
+                    per[names.get(rp, rp)] = res
+            if per:
+                out[label] = per
+        return out
 
     def details(self) -> dict:
         """What the jsonl observation has no field for: the ResourceTracker's
@@ -954,7 +981,7 @@ def main() -> int:
             if op == "close":
                 break
             if op == "reset":
-                reply = cloud.reset(req["cloud"])
+                reply = cloud.reset(req["cloud"], req.get("known_capabilities"))
             elif op == "apply":
                 applied += 1
                 if applied == crash_at:
