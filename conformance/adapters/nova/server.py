@@ -39,6 +39,7 @@ import sys
 import time
 import traceback
 
+
 def _die_with_parent() -> None:
     """Linux: get SIGKILL when movecheck dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``),
     so that no Nova outlives the run.  Elsewhere EOF on stdin ends the loop."""
