@@ -124,12 +124,14 @@ CAMPAIGN = {
 }
 
 
-def campaign(python: str, examples: int, steps: int, seed: int) -> list[dict]:
+def campaign(python: str, examples: int, steps: int, seed: int, only: str = "") -> list[dict]:
     from movecheck.conformance.driver import run_conformance
     from movecheck.spec.cloudfile import default_cloud
 
     runs = []
     for name, off in CAMPAIGN.items():
+        if only not in name:
+            continue
         clouds = ((("default (devices)", default_cloud()),) if name == "everything"
                   else (("equal root disks", EQUAL_DISK),))
         for cloud_name, cloud in clouds:
@@ -161,10 +163,12 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=15)
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", default="", help="campaign runs whose name contains this")
     args = ap.parse_args()
     python = check_extra()
     if args.campaign:
-        print(json.dumps({"campaign": campaign(python, args.examples, args.steps, args.seed),
+        print(json.dumps({"campaign": campaign(python, args.examples, args.steps, args.seed,
+                                                   args.only),
                           "cpus": os.cpu_count(), "load_average": list(os.getloadavg())},
                          indent=1))
         return

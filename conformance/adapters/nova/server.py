@@ -38,6 +38,7 @@ import os
 import sys
 import time
 import traceback
+from unittest import mock
 
 
 def _die_with_parent() -> None:
@@ -802,7 +803,16 @@ class NovaCloud:
         GATES.free.discard(self.server[iid])
 
     def _host_down(self, host: str) -> None:
-        self.computes[host].stop()
+        """nova-compute dies: its RPC servers stop taking messages, and what it was
+        doing stays where it is.  (``Service.stop`` would be a graceful shutdown,
+        which waits for the handlers in flight: a move parked on this host would
+        never let it finish.)  Then the service is forced down, as an operator
+        or a fencing agent does before evacuating."""
+        svc = self.computes[host]
+        for server in (svc.rpcserver, getattr(svc, "rpcserver_alt", None)):
+            if server is not None:
+                with contextlib.suppress(Exception):
+                    server.stop()
         self.api.put_service(self.service_id[host], {"forced_down": True})
         self.up[host] = False
 
@@ -819,7 +829,13 @@ class NovaCloud:
         self._check_host(host)
         if self.up[host]:
             raise Rejected(f"host {host} is already up")
-        self.computes[host] = self.tc.restart_compute_service(self.computes[host])
+        # As the harness's restart_compute_service, without stopping the dead
+        # service again: a new ComputeManager on the same hypervisor (driver).
+        old = self.computes[host]
+        cell = self.tc.host_mappings[host].cell_mapping.name
+        with mock.patch("nova.virt.driver.load_compute_driver") as load_driver:
+            load_driver.return_value = old.manager.driver
+            self.computes[host] = self.tc.start_service("compute", host=host, cell_name=cell)
         self.api.put_service(self.service_id[host], {"forced_down": False})
         self.up[host] = True
         self.settle(what="host_up")
