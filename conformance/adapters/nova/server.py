@@ -668,11 +668,14 @@ class NovaCloud:
         iid = step.get("instance")
         self._server(iid)
         sid = self.server[iid]
+        # Free the instance's moves first: the API's delete itself calls the
+        # compute (``_confirm_resize_on_deleting`` is an RPC *call* to the
+        # source's confirm_resize), which must not park.
+        self._run_to_end(iid)
         try:
             self.api.delete_server(sid)
         except api_client.OpenStackApiException as e:
             raise Rejected(_api_error(e)) from None
-        self._run_to_end(iid)
         self.settle(lambda: self._gone(sid), "delete")
 
     def _run_to_end(self, iid: str) -> None:
