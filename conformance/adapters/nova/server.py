@@ -434,6 +434,7 @@ class NovaCloud:
             h["name"]: {"inventory": h["inventories"], "devices": len(h.get("devices", ()))}
             for h in hosts}
         self.devices = {h["name"]: list(h.get("devices", ())) for h in hosts}
+        self.instance_ids = set(cloud.get("instances", ()))
         tc = _Harness()
         tc.setUp()
         self.tc = tc
@@ -623,8 +624,8 @@ class NovaCloud:
             raise Rejected(f"unknown flavor {flavor}")
         if iid in self.server:
             raise Rejected(f"instance {iid} was already booted")
-        if not iid or not isinstance(iid, str):
-            raise Rejected("boot needs an instance id")
+        if iid not in self.instance_ids:
+            raise Rejected(f"unknown instance {iid}")
         if not self.up[host]:
             raise Rejected(f"host {host} is down")
         body = {"name": iid, "imageRef": self.image, "flavorRef": self.flavor_id[flavor],
