@@ -22,7 +22,7 @@ import time
 import pytest
 
 from movecheck.conformance.adapters.nova import INSTALL, NovaTracker, check_extra
-from movecheck.conformance.checker import Checker
+from movecheck.conformance.checker import Checker, Discrepancy
 from movecheck.spec.cloudfile import cloud_from_mapping, default_cloud
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import Step
@@ -176,6 +176,41 @@ def test_compute_node_counters_catch_up_at_an_audit(tracker):
     assert d["compute_node_usage"] == obs.usage
     assert d["allocations"] == {"instance i1": {"h2": {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}}}
     assert d["vm_states"] == {"i1": "active"}
+
+
+# ---------------------------------------------------------------------- findings (docs/nova.md)
+
+
+def _discrepancy(tracker, steps) -> Discrepancy:
+    with pytest.raises(Discrepancy) as e:
+        run(tracker, steps)
+    return e.value
+
+
+EVACUATE = [S("host_down", host="h1"), S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+            S("rebuild_claim", migration="m1")]
+
+
+@nova
+@pytest.mark.slow
+def test_finding_delete_in_verify_resize_confirms(tracker):
+    """Deleting a resized instance confirms its resize (``compute/api.py``
+    ``_confirm_resize_on_deleting``): the migration ends confirmed, the spec says error."""
+    d = _discrepancy(tracker, [BOOT, *RESIZE, S("delete", instance="i1")])
+    assert d.step_index == 5
+    assert d.observed["migrations"] == {"m1": "confirmed"}
+    assert d.expected["migrations"] == {"m1": "error"}
+
+
+@nova
+@pytest.mark.slow
+def test_finding_source_back_before_the_rebuild_completes_the_evacuation(tracker):
+    """The source comes back while the rebuild runs: ``_destroy_evacuated_instances``
+    marks the evacuation completed and frees the source; the spec rolls it back."""
+    d = _discrepancy(tracker, [BOOT, *EVACUATE, S("host_up", host="h1")])
+    assert d.step_index == 4
+    assert d.observed["migrations"] == {"m1": "completed"}
+    assert d.observed["usage"]["h1"] == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
 
 
 # ---------------------------------------------------------------------- faults
