@@ -213,6 +213,30 @@ def test_finding_source_back_before_the_rebuild_completes_the_evacuation(tracker
     assert d.observed["usage"]["h1"] == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
 
 
+@nova
+@pytest.mark.slow
+def test_bug_refused_evacuation_after_the_source_returns_leaves_the_instance_uncharged(tracker):
+    """docs/nova.md, finding 4 (a Nova bug): the source returns while an evacuation
+    is accepted, then the destination refuses the claim.  The instance stays on the
+    source, in ERROR, with no allocation in Placement, while the source's
+    ResourceTracker counts it after its audit."""
+    large = {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 20}
+    tracker.reset(plain_cloud())
+    for step in [S("boot", instance="i1", host="h1", flavor="large"),
+                 S("boot", instance="i2", host="h2", flavor="large"), *EVACUATE[:2],
+                 S("host_up", host="h1"), S("rebuild_claim", migration="m1"),
+                 S("audit", host="h1")]:
+        assert tracker.apply(step).accepted, step
+    obs = tracker.observe()
+    details = tracker.details()
+    assert obs.instances == {"i1": "h1", "i2": "h2"}
+    assert obs.migrations == {"m1": "completed"}
+    assert obs.usage["h1"] == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}  # Placement: nothing
+    assert details["compute_node_usage"]["h1"] == large  # the RT: i1 is here
+    assert "instance i1" not in details["allocations"]
+    assert details["vm_states"]["i1"] == "error"
+
+
 # ---------------------------------------------------------------------- faults
 
 
