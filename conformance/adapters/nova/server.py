@@ -616,6 +616,12 @@ class NovaCloud:
         self._sides_up(gate, mid)
         GATES.release(p)
         self.settle(lambda: self._parked(iid) is not None or self._task_done(iid), kind)
+        status = objects.Migration.get_by_uuid(self.ctx, m.uuid).status
+        if _next is not None and self._parked(iid) is None and status in ("error", "failed"):
+            # The message was delivered and Nova refused to go on (a claim that
+            # does not fit: NoValidHost, ComputeResourcesUnavailable).
+            fault = (self.api.get_server(self.server[iid]).get("fault") or {}).get("message", "")
+            raise Rejected(f"Nova ended the move (migration {status}) {fault}".strip())
 
     def _step_boot(self, step: dict) -> None:
         iid, host, flavor = step.get("instance"), step.get("host"), step.get("flavor")
