@@ -237,6 +237,17 @@ def test_bug_refused_evacuation_after_the_source_returns_leaves_the_instance_unc
     assert details["vm_states"]["i1"] == "error"
 
 
+@nova
+@pytest.mark.slow
+def test_bug_delete_during_a_live_migration_leaks_the_source_allocation(tracker):
+    """docs/nova.md, finding 7: the migration consumer keeps the source's share
+    after the server is deleted (``_do_live_migration`` sets error, no rollback)."""
+    d = _discrepancy(tracker, [BOOT, LIVE[0], S("delete", instance="i1")])
+    assert d.step_index == 2
+    assert d.observed["usage"]["h1"] == {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}
+    assert "no_ghosts" in d.invariants
+
+
 # ---------------------------------------------------------------------- faults
 
 
