@@ -36,10 +36,15 @@ def _cli(*args: str, env: dict | None = None, timeout: float = 600) -> subproces
                           text=True, timeout=timeout, env=full_env, cwd=ROOT)
 
 
-def _servers() -> list[str]:
-    """Nova server processes still alive (to find orphans)."""
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "adapters/nova/server.py" in line]
+def _orphans() -> set[str]:
+    """Nova server processes whose parent is gone (re-parented to init).
+
+    Servers of other tests running at the same time (pytest-xdist) have a
+    live parent, so they do not count.
+    """
+    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines()
+            if "adapters/nova/server.py" in line and line.split()[1] == "1"}
 
 
 # ---------------------------------------------------------------------- without Nova
@@ -256,7 +261,7 @@ def test_bug_delete_during_a_live_migration_leaks_the_source_allocation(tracker)
 @pytest.mark.parametrize("hook,word", [("MOVECHECK_NOVA_CRASH_AT", "crashed"),
                                        ("MOVECHECK_NOVA_HANG_AT", "hung")])
 def test_a_dying_or_hanging_nova_is_a_discrepancy_with_no_orphans(hook, word):
-    before = set(_servers())
+    before = _orphans()
     r = _cli("conform", "--tracker", "nova", "--examples", "1", "--steps", "3", "--seed", "0",
              env={hook: "2", "MOVECHECK_NOVA_MIN_TIMEOUT": "5"})
     assert r.returncode == 1, r.stdout + r.stderr
@@ -265,7 +270,7 @@ def test_a_dying_or_hanging_nova_is_a_discrepancy_with_no_orphans(hook, word):
     assert "at step 2" in out
     assert "Traceback" not in out
     time.sleep(0.5)
-    assert set(_servers()) <= before
+    assert _orphans() <= before
 
 
 # ---------------------------------------------------------------------- the short campaign (CI)
