@@ -354,7 +354,9 @@ class MovecheckDriver(fake.FakeDriver):
 
     # -- evacuation (rebuild on dest)
     def spawn(self, context, instance, *args, **kwargs):
-        if instance.uuid in GATES.evacuating:
+        # The rebuild's spawn (REBUILD_SPAWNING), not the one inside a resize's
+        # finish_migration, nor a boot.
+        if instance.uuid in GATES.evacuating and instance.task_state == "rebuild_spawning":
             rec = GATES.park("evac_spawn", instance.uuid, self._host)  # pre-migrating
             if GATES.fault(instance.uuid) or (rec and rec.get("fault")):
                 raise Fault("movecheck: injected failure in spawn (rebuild)")
