@@ -142,7 +142,13 @@ class Gates:
     settled when it is zero (every move is parked or finished).
     """
 
+    _generations = 0
+
     def __init__(self):
+        # A new generation per scenario: calls of an older one (moves that
+        # outlived their reset) must not count in this one.
+        Gates._generations += 1
+        self.generation = Gates._generations
         self.active = 0
         self.parked: list[dict] = []  # {"gate", "instance", "host", "event", "fault"}
         self.free: set[str] = set()  # instances whose moves run to their end
@@ -161,7 +167,7 @@ class Gates:
 
     def park(self, gate: str, iid: str | None, host: str | None):
         """Block the calling greenthread until released; returns the park record."""
-        if iid is None or iid in self.free:
+        if iid is None or iid in self.free or _generation() != self.generation:
             return None
         rec = {"gate": gate, "instance": iid, "host": host, "event": ev_event.Event()}
         self.parked.append(rec)
@@ -189,6 +195,17 @@ class Gates:
 GATES = Gates()
 
 
+def _new_gates() -> None:
+    """A fresh generation of gates for the next scenario."""
+    global GATES
+    GATES = Gates()
+
+
+def _generation() -> int:
+    """The scenario the current greenthread's wrapped call belongs to."""
+    return getattr(eventlet.getcurrent(), "movecheck_generation", None) or GATES.generation
+
+
 def _instance_of(args, kwargs):
     inst = kwargs.get("instance")
     if inst is None:
@@ -204,18 +221,27 @@ def _tracked(fn, gate: str | None = None):
 
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
-        GATES.active += 1
-        GATES.version += 1
-        GATES.running[fn.__name__] = GATES.running.get(fn.__name__, 0) + 1
+        gates = GATES
+        current = eventlet.getcurrent()
+        outer = getattr(current, "movecheck_generation", None)
+        if outer is not None and outer != gates.generation:
+            return fn(self, *args, **kwargs)  # a move that outlived its scenario
+        # Set for the call and restored after it: pools reuse greenthreads.
+        current.movecheck_generation = gates.generation
+        gates.active += 1
+        gates.version += 1
+        gates.running[fn.__name__] = gates.running.get(fn.__name__, 0) + 1
         try:
             if gate is not None:
-                GATES.park(gate, _instance_of(args, kwargs), getattr(self, "host", None))
+                gates.park(gate, _instance_of(args, kwargs), getattr(self, "host", None))
             return fn(self, *args, **kwargs)
         finally:
-            GATES.active -= 1
-            GATES.version += 1
-            GATES.running[fn.__name__] -= 1
-            GATES.finished[fn.__name__] = GATES.finished.get(fn.__name__, 0) + 1
+            current.movecheck_generation = outer
+            if gates is GATES:  # not reset meanwhile
+                gates.active -= 1
+                gates.version += 1
+                gates.running[fn.__name__] -= 1
+                gates.finished[fn.__name__] = gates.finished.get(fn.__name__, 0) + 1
 
     return wrapper
 
@@ -506,7 +532,7 @@ class NovaCloud:
         except Exception:  # noqa: BLE001 - a dirty teardown must not stop the next scenario
             traceback.print_exc()
         self.tc = None
-        GATES.__init__()
+        _new_gates()
 
     # ------------------------------------------------------------------ waiting
 
