@@ -69,6 +69,7 @@ import warnings  # noqa: E402
 warnings.simplefilter("ignore")
 
 import eventlet  # noqa: E402,F401  (imported by Nova first; here for the hub)
+import eventlet.greenthread  # noqa: E402
 from eventlet import event as ev_event  # noqa: E402
 from nova import context as nova_context  # noqa: E402
 from nova import exception as nova_exception  # noqa: E402
@@ -149,7 +150,7 @@ class Gates:
         # outlived their reset) must not count in this one.
         Gates._generations += 1
         self.generation = Gates._generations
-        self.active = 0
+        self.inflight: dict = {}  # greenthread -> wrapped calls it is in (nesting)
         self.parked: list[dict] = []  # {"gate", "instance", "host", "event", "fault"}
         self.free: set[str] = set()  # instances whose moves run to their end
         self.faults: set[str] = set()  # instances whose next hypervisor call fails
@@ -159,7 +160,19 @@ class Gates:
         self.running: dict[str, int] = {}  # wrapped call name -> how many are in flight
         self.finished: dict[str, int] = {}  # wrapped call name -> how many have returned
 
+    @property
+    def active(self) -> int:
+        """Greenthreads inside a wrapped call, alive and not parked.
+
+        Counted from the greenthreads themselves rather than kept as a number:
+        a greenthread that dies while parked (its service went away) must not
+        count for ever.
+        """
+        parked = {id(p["greenlet"]) for p in self.parked}
+        return sum(1 for g in self.inflight if not g.dead and id(g) not in parked)
+
     def parked_for(self, iid: str) -> dict | None:
+        self.parked = [p for p in self.parked if not p["greenlet"].dead]
         for p in self.parked:
             if p["instance"] == iid:
                 return p
@@ -169,9 +182,9 @@ class Gates:
         """Block the calling greenthread until released; returns the park record."""
         if iid is None or iid in self.free or _generation() != self.generation:
             return None
-        rec = {"gate": gate, "instance": iid, "host": host, "event": ev_event.Event()}
+        rec = {"gate": gate, "instance": iid, "host": host, "event": ev_event.Event(),
+               "greenlet": eventlet.getcurrent()}
         self.parked.append(rec)
-        self.active -= 1
         self.version += 1
         rec["event"].wait()  # release() counted this call as running again
         return rec
@@ -180,7 +193,6 @@ class Gates:
         # Counted as running from here, not from when the hub wakes it: no
         # window in which Nova looks settled but is not.
         self.parked.remove(rec)
-        self.active += 1
         self.version += 1
         rec["event"].send(True)
 
@@ -228,7 +240,7 @@ def _tracked(fn, gate: str | None = None):
             return fn(self, *args, **kwargs)  # a move that outlived its scenario
         # Set for the call and restored after it: pools reuse greenthreads.
         current.movecheck_generation = gates.generation
-        gates.active += 1
+        gates.inflight[current] = gates.inflight.get(current, 0) + 1
         gates.version += 1
         gates.running[fn.__name__] = gates.running.get(fn.__name__, 0) + 1
         try:
@@ -238,7 +250,11 @@ def _tracked(fn, gate: str | None = None):
         finally:
             current.movecheck_generation = outer
             if gates is GATES:  # not reset meanwhile
-                gates.active -= 1
+                left = gates.inflight.get(current, 1) - 1
+                if left:
+                    gates.inflight[current] = left
+                else:
+                    gates.inflight.pop(current, None)
                 gates.version += 1
                 gates.running[fn.__name__] -= 1
                 gates.finished[fn.__name__] = gates.finished.get(fn.__name__, 0) + 1
@@ -274,7 +290,7 @@ def _install_gates() -> None:
 
     @functools.wraps(orig_pre)
     def pre_live_migration(self, ctxt, instance, *args, **kwargs):
-        GATES.park("pre_live_migration", instance.uuid, None)
+        GATES.park("pre_live_migration", instance.uuid, instance.host)  # on the source
         return orig_pre(self, ctxt, instance, *args, **kwargs)
 
     rpc.pre_live_migration = pre_live_migration
@@ -851,6 +867,14 @@ class NovaCloud:
             if server is not None:
                 with contextlib.suppress(Exception):
                     server.stop()
+        # The messages this process had taken die with it: a parked handler
+        # on this host never resumes (GreenletExit passes Nova's ``except
+        # Exception``, so nothing is written on its way out, as in a crash).
+        # At host_up, Nova's init_host finds what they left behind.
+        for p in [p for p in GATES.parked if p["host"] == host]:
+            GATES.parked.remove(p)
+            with contextlib.suppress(Exception):
+                eventlet.greenthread.kill(p["greenlet"])
         self.api.put_service(self.service_id[host], {"forced_down": True})
         self.up[host] = False
 
