@@ -141,7 +141,6 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
 @pytest.mark.parametrize("argv, words", [
     (["--tracker", "frobnicate"],
      "the built-in trackers are reference, spec, placement, nova, jsonl:COMMAND"),
-    (["--tracker", "nova"], "not built yet"),
     (["--tracker", "no_such_module_xyz:factory"], "no module named 'no_such_module_xyz'"),
     (["--tracker", "spec_tracker:nothing_here"], "spec_tracker has no 'nothing_here'"),
     (["--tracker", "jsonl:"], "needs a command"),

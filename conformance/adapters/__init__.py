@@ -5,7 +5,9 @@
 - ``reference``: the reference tracker of :mod:`movecheck.model`;
 - ``spec``: the spec itself (a self-check of the harness; :mod:`.spec`);
 - ``placement``: OpenStack Placement as the tracker (needs the ``placement`` extra);
-- ``nova``: Nova's own ResourceTracker (not built yet);
+- ``nova``: real Nova 34 with its own ResourceTracker, in a subprocess (needs the
+  ``nova`` extra, or ``MOVECHECK_NOVA_PYTHON`` naming a Python that has it;
+  :mod:`movecheck.conformance.adapters.nova`);
 - ``jsonl:COMMAND``: a tracker in any language, as a subprocess speaking one
   JSON object per line (:mod:`movecheck.conformance.adapters.jsonl`);
 - ``package.module:factory``: any importable ``() -> Tracker``.
@@ -76,8 +78,10 @@ def resolve_tracker(name: str, timeout: float | None = None) -> Callable[[], Any
     if name == "placement":
         return _placement_factory()
     if name == "nova":
-        raise InputError("the nova tracker (Nova's own ResourceTracker) is not built yet; use "
-                         "reference, placement, jsonl:COMMAND or package.module:factory")
+        from movecheck.conformance.adapters.nova import NovaTracker, check_extra
+
+        python = check_extra()  # InputError naming the install command
+        return lambda: NovaTracker(python, timeout=timeout)
     if name.startswith("jsonl:"):
         command = name[len("jsonl:"):].strip()
         if not command:

@@ -36,6 +36,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for the generated runs (default 0)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="solver timeout per proof obligation in seconds (default 60)")
+    p.add_argument("--thorough", action="store_true",
+                   help="also explore the clouds the quick run skips (3 hosts; minutes)")
 
 
 def _prove(cloud, args, ctx) -> Stage:
@@ -65,18 +67,56 @@ def _prove(cloud, args, ctx) -> Stage:
     })
 
 
-def _explore(cloud, args, ctx) -> Stage:
-    from movecheck.spec import Spec
-    from movecheck.spec.engines.explore import explore
+#: Clouds (hosts, instances, migrations) explored only by ``check --thorough``: minutes each.
+THOROUGH_CLOUDS = ((3, 2, 2),)
 
-    r, _ = explore(Spec(cloud))
-    summary = (f"{r.states:,} states, {r.transitions:,} transitions, depth {r.depth}, "
-               f"{len(r.violations)} violations")
-    if r.violations:
-        summary += f" (first: {r.violations[0].invariant})"
-    return Stage("explore", not r.violations and r.complete, summary, r.seconds, {
-        "states": r.states, "transitions": r.transitions, "depth": r.depth,
-        "violations": len(r.violations)})
+
+def _explore(cloud, args, ctx) -> Stage:
+    """Exhaustive search of the cloud (and, with --thorough, of THOROUGH_CLOUDS)."""
+    from rich.console import Console
+
+    from movecheck.cli.explore import progress_printer
+    from movecheck.spec import Spec
+    from movecheck.spec.cloudfile import default_cloud
+    from movecheck.spec.engines.estimate import check_fits
+    from movecheck.spec.engines.explore import default_workers, explore
+
+    opts = {"workers": default_workers(), "symmetry": True, "full_states": False,
+            "max_states": None}
+    clouds = [("cloud", cloud)]
+    extra = [(f"{h} hosts x {i} instances x {m} migrations", default_cloud(h, i, m))
+             for h, i, m in THOROUGH_CLOUDS]
+    if getattr(args, "thorough", False):
+        clouds += extra
+    console = Console(stderr=True)
+    runs = []
+    parts = []
+    ok = True
+    seconds = 0.0
+    for label, c in clouds:
+        check_fits(c, **opts)
+        r, _ = explore(Spec(c), progress=progress_printer(console, c, opts), **opts)
+        if console.is_terminal:
+            console.print(" " * 100, end="\r")
+        seconds += r.seconds
+        ok = ok and not r.violations and r.complete
+        text = (f"{r.states:,} states ({r.reduced_states:,} up to symmetry), "
+                f"{r.transitions:,} transitions, depth {r.depth}, {len(r.violations)} violations")
+        if not r.complete:
+            text += "; stopped early, not exhaustive"
+        if r.violations:
+            text += f" (first: {r.violations[0].invariant})"
+        parts.append(text if label == "cloud" else f"{label}: {text}")
+        runs.append({"cloud": label, **r.to_json()})
+    skipped = [] if getattr(args, "thorough", False) else [label for label, _ in extra]
+    summary = "; ".join(parts)
+    if skipped:
+        summary += f"; skipped {', '.join(skipped)} (--thorough)"
+    first = runs[0]
+    return Stage("explore", ok, summary, seconds, {
+        "states": first["states"], "transitions": first["transitions"], "depth": first["depth"],
+        "violations": first["violations"], "complete": first["complete"], "runs": runs,
+        "skipped": skipped})
 
 
 def _agreement(cloud, args, ctx) -> Stage:
