@@ -70,8 +70,11 @@ def _reject(code: str, *args) -> Rejection:
 class Spec:
     """The spec for one cloud, read concretely: guards, effects, holds, invariants.
 
-    ``rules`` replaces the step table (a spec mutant is an edited copy of it).
+    ``rules`` replaces the step table (a spec mutant is an edited copy of it); a
+    subclass may set the class attribute ``rules`` instead.
     """
+
+    rules: dict[str, StepDef] = STEPS
 
     NONE = None  # no flavor
     NO_DEVICES: tuple[str, ...] = ()
@@ -79,7 +82,8 @@ class Spec:
 
     def __init__(self, cloud: Cloud, rules: dict[str, StepDef] | None = None):
         self.cloud = cloud
-        self.rules = STEPS if rules is None else rules
+        if rules is not None:
+            self.rules = rules
         self.hosts = cloud.host_names
         self.host_index = {h.name: k for k, h in enumerate(cloud.hosts)}
         self.slot = {i: k for k, i in enumerate(cloud.instances)}
