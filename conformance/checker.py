@@ -112,9 +112,9 @@ class Checker:
     """Drives one tracker in lock step with the spec on one cloud."""
 
     def __init__(self, cloud: Cloud, tracker: Any, *, timeout: float | None = 10.0,
-                 coverage: Coverage | None = None):
+                 coverage: Coverage | None = None, spec: Spec | None = None):
         self.cloud = cloud
-        self.spec = Spec(cloud)
+        self.spec = spec if spec is not None else Spec(cloud)
         self.tracker = tracker
         self.timeout = timeout
         self.coverage = coverage if coverage is not None else Coverage()

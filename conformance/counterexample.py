@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from movecheck.conformance.checker import Discrepancy
-from movecheck.conformance.minimize import step_of
+from movecheck.conformance.replay import step_of
 from movecheck.spec.concrete import Spec
 from movecheck.spec.describe import fmt_vector
 from movecheck.spec.invariants import INVARIANTS

@@ -35,7 +35,7 @@ def test_the_spec_itself_is_conformant_and_coverage_is_reported():
 def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
     found = []
     r = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=100, steps=30, seed=1,
-                        on_found=found.append)
+                        on_found=lambda d, c: found.append(d))
     d = r.discrepancy
     assert [e["step"] for e in d.trace] == [
         "boot", "resize_claim", "resize_migrate", "resize_migrated", "finish_resize", "confirm",

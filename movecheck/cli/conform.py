@@ -10,7 +10,7 @@ HELP = "Hypothesis-driven conformance run of a tracker against the spec"
 def add_arguments(p) -> None:
     p.add_argument("--tracker", default="reference", metavar="T",
                    help="reference | placement | nova | jsonl:COMMAND | package.module:factory "
-                        "(default reference)")
+                        "| path/to/file.py:factory (default reference)")
     add_cloud_arguments(p)
     p.add_argument("--examples", type=int, default=None, metavar="N",
                    help="Hypothesis examples (step sequences) to run (default 200)")
@@ -21,12 +21,42 @@ def add_arguments(p) -> None:
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="per-call timeout for the tracker (default 10)")
     p.add_argument("--replay-out", metavar="PATH",
-                   help="write a pytest file that replays the counterexample")
+                   help="write the counterexample's pytest program (the one printed) here")
     p.add_argument("--record-trace", metavar="PATH",
                    help="record every request and reply as a trace for movecheck validate")
     p.add_argument("--database", metavar="DIR",
                    help="Hypothesis example database directory (shares counterexamples "
-                        "between runs; default none)")
+                        "between runs); 'none' (the default) keeps nothing on disk")
+
+
+def pinned_cloud(args):
+    """The cloud the user pinned with --cloud or --hosts/--instances/--max-migrations,
+    or None: each example draws its own (movecheck.conformance.clouds)."""
+    if args.cloud is None and args.hosts is None and args.instances is None and (
+            args.max_migrations is None):
+        return None
+    return cloud_from_args(args)
+
+
+def hypothesis_storage(database: str | None):
+    """The Hypothesis example database for --database, and, for none, a storage
+    directory outside the working directory: Hypothesis caches the constants it
+    reads from local source files under its storage directory (``.hypothesis/``
+    in the working directory unless HYPOTHESIS_STORAGE_DIRECTORY says otherwise)."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if database is not None and database.lower() != "none":
+        from hypothesis.database import DirectoryBasedExampleDatabase
+
+        return DirectoryBasedExampleDatabase(database)
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        tmp = tempfile.mkdtemp(prefix="movecheck-hypothesis-")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tmp
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    return None
 
 
 def check_run_arguments(args) -> tuple[int, int, float]:
@@ -52,9 +82,12 @@ def summary_lines(result, detail: bool = True) -> list[str]:
     cov = result.coverage.to_json()
     never_edges = sum(len(v["never"]) for v in cov["status_edges"].values())
     all_edges = never_edges + sum(len(v["exercised"]) for v in cov["status_edges"].values())
+    clouds = ("each example on its own generated cloud (pin one with --cloud or --hosts)"
+              if result.generated_clouds else "the pinned cloud")
     lines = [
         f"tracker {result.tracker}: {result.examples:,} examples, {result.steps:,} steps in "
         f"{result.seconds:.2f} s ({result.steps_per_second:,.0f} steps/s), seed {result.seed}",
+        f"clouds: {clouds}",
         f"observed parts compared: {', '.join(sorted(result.capabilities))}",
         f"coverage: {len(cov['steps_accepted'])} step kinds accepted, "
         f"{all_edges - never_edges} of {all_edges} status edges exercised",
@@ -70,6 +103,10 @@ def summary_lines(result, detail: bool = True) -> list[str]:
                      f"{', '.join(result.unsupported_steps)}")
     if result.note:
         lines.append(f"note: {result.note}")
+    if result.first_failure_seconds is not None:
+        lines.append(f"first failure found after {result.first_failure_seconds:.2f} s, in example "
+                     f"{result.first_failure_example:,}; shrinking took "
+                     f"{result.shrink_seconds:.2f} s more")
     return lines
 
 
@@ -78,13 +115,14 @@ def run(args):
 
     from movecheck.conformance.adapters import resolve_tracker
     from movecheck.conformance.adapters.recorder import RecordingTracker
-    from movecheck.conformance.counterexample import render, report_console, write_replay
+    from movecheck.conformance.counterexample import render, report_console
     from movecheck.conformance.driver import run_conformance
     from movecheck.conformance.progress import Progress
+    from movecheck.conformance.replay import program, write_program
     from movecheck.conformance.report import envelope, write_json
 
     examples, steps, timeout = check_run_arguments(args)
-    cloud = cloud_from_args(args)
+    cloud = pinned_cloud(args)
     factory = resolve_tracker(args.tracker, timeout=timeout)
     if args.record_trace:
         inner_factory = factory
@@ -92,22 +130,19 @@ def run(args):
         def factory():
             return RecordingTracker(inner_factory(), args.record_trace)
 
-    database = None
-    if args.database:
-        from hypothesis.database import DirectoryBasedExampleDatabase
-
-        database = DirectoryBasedExampleDatabase(args.database)
+    database = hypothesis_storage(args.database)
     t0 = time.perf_counter()
     fields_of = None
 
-    def save(d, partial: bool) -> None:
+    def save(d, failing_cloud, partial: bool) -> None:
         # Written at once, before any shrinking output, so Ctrl-C or a crash
         # leaves the best counterexample so far on disk.
         if args.replay_out:
-            write_replay(args.replay_out, args.tracker, cloud, d)
+            write_program(args.replay_out, program(args.tracker, failing_cloud, d))
         if args.json:
             fields = {"tracker": args.tracker, "examples": None, "steps": None,
-                      "discrepancy": d.to_json(), "coverage": None, "partial": partial}
+                      "discrepancy": d.to_json(), "coverage": None, "partial": partial,
+                      "cloud": failing_cloud.to_json()}
             if fields_of is not None:
                 fields = fields_of()
             write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
@@ -115,11 +150,11 @@ def run(args):
     with Progress(f"conform {args.tracker}") as progress:
         result = run_conformance(factory, cloud, examples=examples, steps=steps, seed=args.seed,
                                  timeout=timeout, label=args.tracker, database=database,
-                                 on_found=lambda d: save(d, True), progress=progress)
+                                 on_found=lambda d, c: save(d, c, True), progress=progress)
     fields = result.report_fields()
     if result.discrepancy is not None:
         fields_of = result.report_fields  # noqa: F841 - final files carry the full report
-        save(result.discrepancy, result.interrupted)
+        save(result.discrepancy, result.failing_cloud, result.interrupted)
         if args.json:
             fields = dict(fields, partial=result.interrupted)
     if result.interrupted:
@@ -130,9 +165,12 @@ def run(args):
     for line in summary_lines(result, detail=result.discrepancy is None):
         out.print(line, highlight=False)
     if result.discrepancy is not None:
-        render(out, cloud, result.discrepancy, args.tracker)
-        if args.replay_out:
-            out.print(f"replay file: {args.replay_out} (pytest {args.replay_out})")
+        render(out, result.failing_cloud, result.discrepancy, args.tracker)
+        out.print("\nFalsifying example, as a pytest program"
+                  + (f" (written to {args.replay_out}):" if args.replay_out else ":"),
+                  highlight=False)
+        out.print(program(args.tracker, result.failing_cloud, result.discrepancy),
+                  highlight=False, markup=False, soft_wrap=True)
         return 1, fields
     out.print("[green]conformant: no discrepancy found[/]")
     return 0, fields

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from movecheck.cli import add_cloud_arguments, cloud_from_args
+from movecheck.cli import add_cloud_arguments
+from movecheck.cli.conform import pinned_cloud
 
 HELP = "run conformance against the catalogue of buggy trackers (historical Nova bugs)"
 
@@ -51,7 +52,7 @@ def run(args):
     if args.steps is None:
         args.steps = DEFAULT_MUTANT_STEPS
     examples, steps, timeout = check_run_arguments(args)
-    cloud = cloud_from_args(args)
+    cloud = pinned_cloud(args)
     mutants = load_catalogue(args.catalogue or DEFAULT_CATALOGUE)
     if args.only:
         unknown = sorted(set(args.only) - {m.name for m in mutants})
@@ -85,9 +86,12 @@ def run(args):
     caught = sum(r.caught for r in results)
     lengths = sorted(r.to_json()["counterexample_length"] for r in results if r.caught)
     median = lengths[len(lengths) // 2] if lengths else None
+    firsts = sorted(r.result.first_failure_seconds for r in results if r.caught)
+    median_first = firsts[len(firsts) // 2] if firsts else None
     ref_ok = ref is not None and ref.ok
     out.print(f"{caught} of {len(results)} bugs caught in {seconds:.1f} s"
               + (f"; median shrunk counterexample {median} steps" if median else "")
+              + (f"; median time to first failure {median_first:.2f} s" if firsts else "")
               + f"; reference tracker {'passes' if ref_ok else 'FAILS: ' + str(ref.discrepancy)}",
               highlight=False)
     if args.write_docs:
@@ -103,6 +107,7 @@ def run(args):
         "caught": caught,
         "total": len(results),
         "median_counterexample_length": median,
+        "median_first_failure_seconds": None if median_first is None else round(median_first, 3),
         "reference": None if ref is None else {
             "ok": ref.ok, "examples": ref.examples, "steps": ref.steps,
             "discrepancy": None if ref.discrepancy is None else ref.discrepancy.to_json()},
