@@ -275,19 +275,18 @@ def _pick(draw, items) -> Any:
 
 def _pick_by_name(draw, names: tuple, available: list) -> Any:
     """One of ``available``, drawn as a position in ``names`` (every name there
-    could be): the name drawn if it is available, else the next available one
-    after it.  Exactly one draw, whatever is available: a step that consumed
-    fewer draws when an earlier step was deleted would shift the meaning of
+    could be): the name drawn if it is available.  Exactly one draw, whatever
+    is available: a step that consumed fewer draws when an earlier step was deleted would shift the meaning of
     every draw after it, and Hypothesis could no longer shrink by deleting."""
     if not set(available) <= set(names):
         # Names that do not exist (steps the spec must refuse): by position.
         return available[draw(_INDEX[min(len(available), 256)]) % len(available)]
     k = draw(_INDEX[min(len(names), 256)])
-    for j in range(len(names)):
-        value = names[(k + j) % len(names)]
-        if value in available:
-            return value
-    raise AssertionError("unreachable: available is a non-empty subset of names")
+    value = names[k]
+    # Not available now: the same draw read as a position among those that
+    # are, which keeps the choice uniform (the next available name after k
+    # would favour the kinds that follow long runs of unavailable ones).
+    return value if value in available else available[k % len(available)]
 
 
 #: Every step kind, in the order a drawn kind shrinks toward (``boot`` first).
@@ -331,9 +330,13 @@ def steps(draw) -> Step:
         pools = machine.pools()
         # Last resort, when the example's swarm switched off every step still
         # possible: a step naming something that does not exist.
-        pool = pools.enabled or [c for c, _ in pools.refused] or machine.unknown()
+        pool = (machine.enabled(draw) or pools.enabled or [c for c, _ in pools.refused]
+                or machine.unknown())
     return _draw_step(draw, pool, machine.names)
 
+
+#: Kinds the ``enabled`` situation leaves to ``new_move`` and ``restart``.
+_NOT_ANY = frozenset({"resize_claim", "live_claim", "evacuate_start", "host_down", "host_up"})
 
 #: One draw per swarm kind (see SWARM_OFF).
 SWARMS = st.tuples(*(_INDEX[SWARM_OFF + 1] for _ in SWARM_KINDS))
@@ -405,7 +408,10 @@ class ConformanceMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ situations
 
     def enabled(self, draw) -> list[Step]:
-        return self.pools().enabled
+        """Any enabled step but those that start moves (``new_move`` starts the
+        four types equally often) and host restarts (``restart``): they are
+        almost always enabled, and drawn here they would crowd out the rest."""
+        return [c for c in self.pools().enabled if c.kind not in _NOT_ANY]
 
     def new_move(self, draw) -> list[Step]:
         """A new move, each of the four types equally often.  An evacuation needs
@@ -453,13 +459,14 @@ class ConformanceMachine(RuleBasedStateMachine):
         return pool
 
     def restart(self, draw) -> list[Step]:
-        """``host_down`` or ``host_up`` of a host a move touches (its source or
-        dest), before or after the instance has left it, the move in flight or over."""
+        """``host_down`` of a host a move touches (its source or dest), before or
+        after the instance has left it, the move in flight or over; ``host_up``
+        of any host that is down."""
         if "host_down" not in self.allowed and "host_up" not in self.allowed:
             return []
         touched = {h for m in self.checker.state.migrations for h in (m.source, m.dest)}
         return [c for c in self.pools().enabled
-                if c.kind in ("host_down", "host_up") and c.host in touched]
+                if (c.kind == "host_down" and c.host in touched) or c.kind == "host_up"]
 
     def move_audit(self, draw) -> list[Step]:
         """An audit (``update_available_resource``) of a host an in-flight move
