@@ -541,13 +541,6 @@ class KeyedDatabase(ExampleDatabase):
         self.inner.move(self.prefix + src, self.prefix + dest, value)
 
 
-def _setup_error(label: str, d: Discrepancy, tracker: Any) -> SetupError:
-    hint = getattr(tracker, "setup_hint", None)
-    cause = hint() if callable(hint) else None
-    return SetupError(f"tracker {label} did not start: {d.message}"
-                      + (f" ({cause})" if cause else ""))
-
-
 def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
                     examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS,
                     seed: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
@@ -593,7 +586,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
         if d.category in ("fault", "timeout"):
             if own:
                 _close(tracker, timeout)
-            raise _setup_error(label, d, tracker) from None
+            raise SetupError(f"tracker {label} did not start: {d.message}") from None
         result.discrepancy, result.failing_cloud = d, probe.cloud
     result.capabilities = probe.capabilities
     run = _Run(cloud, tracker, timeout, on_found, progress)
