@@ -51,8 +51,10 @@ CLAIMS = tuple(k for k, d in STEPS.items() if d.claims)
 #: Rejection codes of a claim that does not fit (capacity or devices).
 MISFIT = frozenset({"does_not_fit", "no_free_devices"})
 
-#: The four move types, started equally often by the ``start_move`` rule.
-MOVE_TYPES = (RESIZE, MIGRATION, LIVE_MIGRATION, EVACUATION)
+#: The four move types drawn by the ``new_move`` situation.  An evacuation is
+#: listed twice: it takes two steps to start (its host goes down first), and
+#: listed once it started a third as often as the others.
+MOVE_TYPES = (RESIZE, MIGRATION, LIVE_MIGRATION, EVACUATION, EVACUATION)
 
 #: (migration type, status) -> the move's own steps on the edges leaving it
 #: (``fail`` and ``delete`` are drawn like any other step).
@@ -65,9 +67,10 @@ for _t, _g in STATUS_MACHINES.items():
 
 #: Step kinds swarm testing may switch off for a whole example: the choices at
 #: branch points of the status machines and the disruptions.  A move's own
-#: progress steps stay on (a move needs all of them in order), and so does ``boot``.
+#: progress steps stay on (a move needs all of them in order), and so do
+#: ``boot`` and ``host_down`` (an evacuation needs its host down).
 SWARM_KINDS = ("delete", "resize_claim", "live_claim", "evacuate_start", "confirm", "revert",
-               "live_abort", "fail", "host_down", "host_up", "audit")
+               "live_abort", "fail", "host_up", "audit")
 
 #: Swarm draw per kind: 0 = on; a kind is off for the example when the draw is
 #: SWARM_OFF (probability 1/4), so bugs that need several kinds together (a
@@ -312,11 +315,11 @@ _COIN = st.booleans()
 
 
 #: The situations a step is drawn for, in the order a drawn situation shrinks
-#: toward (any enabled step first); each names a method of ConformanceMachine
+#: toward (a move's next step first); each names a method of ConformanceMachine
 #: returning its pool.  A move needs five to seven steps in order, so taking
-#: one further is listed three times.  docs/conformance.md says which bugs each one is for.
-SITUATIONS = ("enabled", "next_of_move", "new_move", "next_of_move", "edge_claim", "refused",
-              "next_of_move", "restart", "move_audit")
+#: one further is listed three times.
+SITUATIONS = ("next_of_move", "new_move", "enabled", "next_of_move", "edge_claim", "refused",
+              "next_of_move", "restart", "move_audit", "disruption")
 
 
 @st.composite
@@ -335,8 +338,13 @@ def steps(draw) -> Step:
     return _draw_step(draw, pool, machine.names)
 
 
-#: Kinds the ``enabled`` situation leaves to ``new_move`` and ``restart``.
-_NOT_ANY = frozenset({"resize_claim", "live_claim", "evacuate_start", "host_down", "host_up"})
+#: Steps that end moves early or for good (an instance is booted at most once).
+DISRUPTIONS = frozenset({"delete", "fail", "live_abort"})
+
+#: Kinds the ``enabled`` situation leaves to ``new_move``, ``restart`` and
+#: ``disruption``.
+_NOT_ANY = frozenset({"resize_claim", "live_claim", "evacuate_start", "host_down",
+                      "host_up"}) | DISRUPTIONS
 
 #: One draw per swarm kind (see SWARM_OFF).
 SWARMS = st.tuples(*(_INDEX[SWARM_OFF + 1] for _ in SWARM_KINDS))
@@ -365,7 +373,9 @@ class ConformanceMachine(RuleBasedStateMachine):
         run = self.run
         if run.frozen is not None:
             raise run.frozen
-        off = {k for k, x in zip(SWARM_KINDS, swarm, strict=True) if x == SWARM_OFF}
+        # A disruption is off for half the examples, any other kind for a quarter.
+        off = {k for k, x in zip(SWARM_KINDS, swarm, strict=True)
+               if x == SWARM_OFF or (k in DISRUPTIONS and x % 2)}
         self.allowed = run.supported - off
         self.checker = Checker(cloud, run.tracker, timeout=run.timeout, coverage=run.coverage,
                                spec=run.spec(cloud))
@@ -434,6 +444,12 @@ class ConformanceMachine(RuleBasedStateMachine):
         cold = mtype == MIGRATION
         return [c for c in pools.enabled if c.kind == "resize_claim"
                 and (c.flavor == spec.instance(state, c.instance).flavor) == cold]
+
+    def disruption(self, draw) -> list[Step]:
+        """A step that ends a move early or for good: ``delete``, ``fail``,
+        ``live_abort`` (kept to one situation of ten: an example whose instances
+        are deleted early has nothing left to move)."""
+        return [c for c in self.pools().enabled if c.kind in DISRUPTIONS]
 
     def edge_claim(self, draw) -> list[Step]:
         """A claim that just fits, or just does not fit (capacity or devices), for

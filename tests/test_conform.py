@@ -15,6 +15,7 @@ import spec_tracker
 from movecheck.cli import main
 from movecheck.conformance.driver import run_conformance
 from movecheck.spec.cloudfile import default_cloud
+from movecheck.spec.steps import STEPS
 
 TESTS = Path(__file__).parent
 CLOUD = default_cloud()
@@ -48,10 +49,13 @@ def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
     assert found and len(found[0].trace) >= len(found[-1].trace) == 7
 
 
-def test_seeded_runs_repeat():
-    a = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=50, seed=3)
-    b = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=50, seed=3)
+@pytest.mark.parametrize("cloud", [CLOUD, None], ids=["pinned", "generated"])
+def test_seeded_runs_repeat(cloud):
+    a = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=3)
+    b = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=3)
+    assert a.discrepancy is not None
     assert a.discrepancy.trace == b.discrepancy.trace and a.steps == b.steps
+    assert a.failing_cloud == b.failing_cloud
 
 
 @pytest.mark.parametrize("factory, words", [
@@ -71,6 +75,58 @@ def test_a_tracker_that_hangs_times_out_per_call():
     assert "did not return within 0.2 s" in r.discrepancy.message
     assert r.discrepancy.trace[-1]["step"] == "audit"
     assert r.seconds < 20
+
+
+class _Declines:
+    """The reference tracker, declaring one step unsupported and rejecting it."""
+
+    def __init__(self, kind):
+        from movecheck.model import reference_factory
+
+        self.inner = reference_factory()
+        self.capabilities = self.inner.capabilities
+        self.unsupported_steps = frozenset({kind})
+        self.kind, self.asked = kind, 0
+
+    def reset(self, cloud):
+        self.inner.reset(cloud)
+
+    def apply(self, step):
+        from movecheck.spec.vocab import Outcome
+
+        if step.kind == self.kind:
+            self.asked += 1
+            return Outcome.reject(f"unsupported: {step.kind}")
+        return self.inner.apply(step)
+
+    def observe(self):
+        return self.inner.observe()
+
+    def close(self):
+        self.inner.close()
+
+
+@pytest.mark.parametrize("kind", list(STEPS))
+def test_a_step_declared_unsupported_is_never_generated(kind):
+    tracker = _Declines(kind)
+    r = run_conformance(None, None, examples=25, seed=1, tracker=tracker)
+    assert r.ok, r.discrepancy
+    assert tracker.asked == 0 and r.unsupported_steps == (kind,)
+    assert kind not in r.coverage.accepted and kind not in r.coverage.rejected
+    assert r.steps > 100
+
+
+@pytest.mark.parametrize("factory", [
+    spec_tracker.ratio_before_reserved_factory,  # total x ratio - reserved
+    spec_tracker.float_capacity_factory,  # (100 - 0) x 1.15 = 114.99999999999999
+    spec_tracker.evacuation_skips_capacity_factory,  # rebuild_claim skips the capacity test
+    spec_tracker.restart_forgets_outbound_factory,  # host_up forgets migrations away from it
+])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bugs_the_default_cloud_hid_are_caught_by_a_default_run(factory, seed):
+    r = run_conformance(factory, None, seed=seed)
+    assert r.discrepancy is not None, f"{factory.__name__} escaped seed {seed}"
+    assert len(r.discrepancy.trace) <= 8
 
 
 def test_unsupported_steps_are_not_generated_and_are_reported():
