@@ -475,14 +475,18 @@ class ConformanceMachine(RuleBasedStateMachine):
         return pool
 
     def restart(self, draw) -> list[Step]:
-        """``host_down`` of a host a move touches (its source or dest), before or
-        after the instance has left it, the move in flight or over; ``host_up``
-        of any host that is down."""
-        if "host_down" not in self.allowed and "host_up" not in self.allowed:
-            return []
-        touched = {h for m in self.checker.state.migrations for h in (m.source, m.dest)}
-        return [c for c in self.pools().enabled
-                if (c.kind == "host_down" and c.host in touched) or c.kind == "host_up"]
+        """A restart of a host a move touches, in two steps: ``host_down`` of the
+        source or dest of a move in flight (of any move when none is), before
+        or after the instance has left it; then, while a host is down,
+        ``host_up`` (Nova's ``init_host``: where a restart forgets or frees
+        what a move holds)."""
+        enabled = self.pools().enabled
+        ups = [c for c in enabled if c.kind == "host_up"]
+        if ups:
+            return ups
+        moves = self.in_flight() or self.checker.state.migrations
+        touched = {h for m in moves for h in (m.source, m.dest)}
+        return [c for c in enabled if c.kind == "host_down" and c.host in touched]
 
     def move_audit(self, draw) -> list[Step]:
         """An audit (``update_available_resource``) of a host an in-flight move
@@ -496,8 +500,12 @@ class ConformanceMachine(RuleBasedStateMachine):
         """A move's next step along its status machine (drawn uniformly, the later
         steps of a move, such as ``revert_finish``, would almost never fire)."""
         pools = self.pools()
-        # An instance whose host is down is an evacuation waiting to start.
-        pool = [c for c in pools.enabled if c.kind == "evacuate_start"]
+        # An instance whose host is down is an evacuation waiting to start, and
+        # a host a move touches that is down is waiting to start again (the
+        # status machines name host_up only for an evacuation's source).
+        touched = {h for m in self.checker.state.migrations for h in (m.source, m.dest)}
+        pool = [c for c in pools.enabled if c.kind == "evacuate_start"
+                or (c.kind == "host_up" and c.host in touched)]
         for m in self.in_flight():
             own = FORWARD.get((m.migration_type, m.status), ())
             pool += [c for c in pools.enabled if c.kind in own and (

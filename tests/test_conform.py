@@ -122,7 +122,7 @@ def test_a_step_declared_unsupported_is_never_generated(kind):
     spec_tracker.evacuation_skips_capacity_factory,  # rebuild_claim skips the capacity test
     spec_tracker.restart_forgets_outbound_factory,  # host_up forgets migrations away from it
 ])
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_bugs_the_default_cloud_hid_are_caught_by_a_default_run(factory, seed):
     r = run_conformance(factory, None, seed=seed)
     assert r.discrepancy is not None, f"{factory.__name__} escaped seed {seed}"
