@@ -156,6 +156,12 @@ def test_cli_report_and_replay_file_fail_on_the_bug_and_pass_on_the_reference(tm
     # draws constants from local source files, so an editable install and a
     # site-packages install generate differently for the same seed.
     assert re.search(r"usage h\d VCPU", out)
+    # The replay file is the program the run printed, line for line.
+    program = replay.read_text()
+    assert program.strip() in out
+    assert "state = Replay('spec_tracker:leaky_factory', CLOUD)" in program
+    assert "state.confirm_finish(migration=" in program
+    assert "first failure found after" in out and "shrinking took" in out
     data = json.loads(report.read_text())
     assert data["command"] == "conform" and data["ok"] is False
     assert {"tracker", "examples", "steps", "discrepancy", "coverage"} <= set(data)
@@ -191,7 +197,7 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
     data = json.loads(report.read_text())
     assert data["ok"] is False and data["interrupted"] is True
     assert data["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
-    assert "def test_replay_counterexample" in replay.read_text()
+    assert "def test_counterexample" in replay.read_text()
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -207,3 +213,22 @@ def test_bad_usage_is_one_sentence_and_exit_2(argv, words, capsys):
     assert main(["conform", *argv]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_database_none_leaves_nothing_in_the_working_directory(tmp_path):
+    env = _env()
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS.parent), env["PYTHONPATH"]])
+    run = subprocess.run([sys.executable, "-m", "movecheck", "conform", "--examples", "5",
+                          "--seed", "1", "--database", "none"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert list(tmp_path.iterdir()) == []  # not even .hypothesis/constants/
+
+
+def test_a_tracker_named_by_file_path(tmp_path):
+    f = tmp_path / "my_tracker.py"
+    f.write_text("from movecheck.conformance.adapters.spec import SpecTracker\n\n"
+                 "def make():\n    return SpecTracker()\n")
+    assert main(["conform", "--tracker", f"{f}:make", "--examples", "5", "--seed", "1"]) == 0
+    assert main(["conform", "--tracker", f"{tmp_path}/nope.py:make"]) == 2
