@@ -232,3 +232,27 @@ def test_a_tracker_named_by_file_path(tmp_path):
                  "def make():\n    return SpecTracker()\n")
     assert main(["conform", "--tracker", f"{f}:make", "--examples", "5", "--seed", "1"]) == 0
     assert main(["conform", "--tracker", f"{tmp_path}/nope.py:make"]) == 2
+
+
+@pytest.mark.slow
+def test_same_seed_same_examples_from_a_checkout_and_a_site_packages_install(tmp_path):
+    """Hypothesis mixes constants from local source files into some draws; every
+    draw of the driver is an index below 100, which no such constant can be, so
+    an installed movecheck generates exactly what a checkout does."""
+    import shutil
+
+    site = tmp_path / "lib" / "site-packages"
+    shutil.copytree(TESTS.parent / "movecheck", site / "movecheck", symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import spec_tracker, json\n"
+            "from movecheck.conformance.driver import run_conformance\n"
+            "r = run_conformance(spec_tracker.leaky_factory, None, examples=60, seed=3)\n"
+            "print(json.dumps([r.steps, r.discrepancy.trace, r.failing_cloud.to_json()]))\n")
+    outs = []
+    for root in (TESTS.parent, site):
+        env = dict(_env(), PYTHONPATH=os.pathsep.join([str(root), str(TESTS)]))
+        run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outs.append(run.stdout)
+    assert "site-packages" in str(site) and outs[0] == outs[1]
