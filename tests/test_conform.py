@@ -195,8 +195,8 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
                  "--json", str(report), "--replay-out", str(replay)])
     assert code == 130
     data = json.loads(report.read_text())
-    assert data["ok"] is False and data["interrupted"] is True
-    assert data["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
+    assert data["ok"] is False and data["interrupted"] is True and data["complete"] is False
+    assert data["partial"]["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
     assert "def test_counterexample" in replay.read_text()
 
 

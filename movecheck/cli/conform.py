@@ -158,9 +158,12 @@ def run(args):
         if args.json:
             fields = dict(fields, partial=result.interrupted)
     if result.interrupted:
-        if args.json:
-            write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
-        raise KeyboardInterrupt
+        from movecheck.spec.errors import Interrupted
+
+        # The command line writes the report (complete: false) with these
+        # figures as its "partial", the best counterexample so far among them.
+        raise Interrupted(fields, "the best counterexample so far is in the report's partial"
+                          if result.discrepancy is not None else "interrupted")
     out = report_console()
     for line in summary_lines(result, detail=result.discrepancy is None):
         out.print(line, highlight=False)
