@@ -30,10 +30,10 @@ def _trace_table(spec: Spec, d: Discrepancy):
     table = Table(title="counterexample (shrunk)", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("step")
-    table.add_column("tracker")
-    table.add_column("spec")
+    table.add_column("tracker's outcome")
+    table.add_column("spec's verdict")
     for h in spec.cloud.hosts:
-        table.add_column(f"{h.name} usage", justify="right")
+        table.add_column(f"{h.name} usage (spec)", justify="right")
     table.add_column("statuses")
     state = spec.initial()
     for n, entry in enumerate(d.trace):
@@ -62,10 +62,11 @@ def _trace_table(spec: Spec, d: Discrepancy):
 def _side_by_side(spec: Spec, d: Discrepancy):
     from rich.table import Table
 
-    table = Table(title="first diverging step: expected (spec) vs observed (tracker)")
+    table = Table(title="first diverging step: the spec's figures (expected) and the tracker's "
+                  "(observed)")
     table.add_column("what")
-    table.add_column("expected", justify="right")
-    table.add_column("observed", justify="right")
+    table.add_column("spec (expected)", justify="right")
+    table.add_column("tracker (observed)", justify="right")
     table.add_column("")
     exp, obs = d.expected, d.observed
     if "outcome" in exp or "outcome" in obs:
