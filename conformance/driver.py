@@ -317,9 +317,10 @@ _COIN = st.booleans()
 #: The situations a step is drawn for, in the order a drawn situation shrinks
 #: toward (a move's next step first); each names a method of ConformanceMachine
 #: returning its pool.  A move needs five to seven steps in order, so taking
-#: one further is listed three times.
-SITUATIONS = ("next_of_move", "new_move", "enabled", "next_of_move", "edge_claim", "refused",
-              "next_of_move", "restart", "move_audit", "disruption")
+#: one further is listed three times; starting one and auditing one of its
+#: hosts (where most race bugs show) twice.
+SITUATIONS = ("next_of_move", "new_move", "move_audit", "enabled", "next_of_move", "edge_claim",
+              "refused", "next_of_move", "new_move", "move_audit", "restart", "disruption")
 
 
 @st.composite
