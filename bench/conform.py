@@ -64,15 +64,15 @@ class _Timed:
     """Wraps a tracker and adds up the seconds spent inside it."""
 
     def __init__(self, inner):
-        self.inner, self.seconds = inner, 0.0
+        self.inner, self.seconds = inner, 0.0  # CPU seconds, as the rates are
         self.capabilities = inner.capabilities
 
     def _t(self, fn, *a):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         try:
             return fn(*a)
         finally:
-            self.seconds += time.perf_counter() - t0
+            self.seconds += time.process_time() - t0
 
     def reset(self, cloud):
         return self._t(self.inner.reset, cloud)
