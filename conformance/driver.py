@@ -511,6 +511,11 @@ class ConformanceMachine(RuleBasedStateMachine):
             own = FORWARD.get((m.migration_type, m.status), ())
             pool += [c for c in pools.enabled if c.kind in own and (
                 c.migration == m.id or (c.kind == "host_up" and c.host == m.source))]
+            # A move's claim that does not fit (an evacuation's rebuild_claim on
+            # a full destination) is still its next step to ask for: leaving it
+            # out would steer every run away from the situation.
+            pool += [c for c, code in pools.refused
+                     if code in MISFIT and c.kind in own and c.migration == m.id]
         return pool
 
     # ------------------------------------------------------------------ rules
