@@ -54,9 +54,17 @@ def hypothesis_storage(database: str | None):
         return DirectoryBasedExampleDatabase(database)
     if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
         tmp = tempfile.mkdtemp(prefix="movecheck-hypothesis-")
+        # Hypothesis reads the variable once, at its first use of storage; it
+        # is taken back after the run so that child processes of a program
+        # that called movecheck in-process do not inherit it.
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tmp
         atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        _restore.append(lambda: os.environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None))
     return None
+
+
+#: Undo what hypothesis_storage changed in the environment, after the run.
+_restore: list = []
 
 
 def check_run_arguments(args) -> tuple[int, int, float]:
@@ -147,10 +155,15 @@ def run(args):
                 fields = fields_of()
             write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
 
-    with Progress(f"conform {args.tracker}") as progress:
-        result = run_conformance(factory, cloud, examples=examples, steps=steps, seed=args.seed,
-                                 timeout=timeout, label=args.tracker, database=database,
-                                 on_found=lambda d, c: save(d, c, True), progress=progress)
+    try:
+        with Progress(f"conform {args.tracker}") as progress:
+            result = run_conformance(factory, cloud, examples=examples, steps=steps,
+                                     seed=args.seed, timeout=timeout, label=args.tracker,
+                                     database=database, on_found=lambda d, c: save(d, c, True),
+                                     progress=progress)
+    finally:
+        while _restore:
+            _restore.pop()()
     fields = result.report_fields()
     if result.discrepancy is not None:
         fields_of = result.report_fields  # noqa: F841 - final files carry the full report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from movecheck.cli import add_cloud_arguments
-from movecheck.cli.conform import pinned_cloud
+from movecheck.cli.conform import _restore, hypothesis_storage, pinned_cloud
 
 HELP = "run conformance against the catalogue of buggy trackers (historical Nova bugs)"
 
@@ -70,8 +70,13 @@ def run(args):
                 err.print(" " * 60, end="\r")
 
     t0 = time.perf_counter()
-    results, ref = run_mutants(cloud, mutants=mutants, examples=examples, steps=steps,
-                               seed=args.seed, timeout=timeout, progress=progress)
+    hypothesis_storage(None)  # no example database: nothing left in the working directory
+    try:
+        results, ref = run_mutants(cloud, mutants=mutants, examples=examples, steps=steps,
+                                   seed=args.seed, timeout=timeout, progress=progress)
+    finally:
+        while _restore:
+            _restore.pop()()
     seconds = time.perf_counter() - t0
     out = report_console()
     table = Table(title=f"bug catalogue (seed {args.seed})")
