@@ -63,6 +63,12 @@ def _build_hosts(rows) -> tuple[Host, ...]:
     return tuple(hosts)
 
 
+def _fits(host: Host, flavor: Flavor) -> bool:
+    """``flavor`` fits on ``host`` when the host is empty."""
+    return len(host.devices) >= flavor.devices and all(
+        flavor.amount(rc) <= host.capacity(rc) for rc in RESOURCE_CLASSES)
+
+
 def edge_flavor(host: Host, bump: str | None) -> Flavor:
     """A flavor exactly as large as ``host``'s capacity, one unit more of ``bump``."""
     size = {rc: math.floor(host.capacity(rc)) + (rc == bump) for rc in RESOURCE_CLASSES}
@@ -92,7 +98,16 @@ def clouds():
         edge_host = draw(edge_on[n])
         flavors = DEFAULT_FLAVORS
         if edge_host is not None:
-            flavors = (*DEFAULT_FLAVORS, edge_flavor(hosts[edge_host], draw(bumps)))
+            bump = draw(bumps)
+            edge = edge_flavor(hosts[edge_host], bump)
+            if not any(_fits(h, edge) for h in hosts):
+                # A cloud file must not have a flavor that fits nowhere
+                # (movecheck validate reads the cloud back from a trace).
+                edge = edge_flavor(hosts[edge_host], None)
+            flavors = (*DEFAULT_FLAVORS, edge)
+        if not any(_fits(h, DEFAULT_FLAVORS[1]) for h in hosts):
+            # No host has a device for ``large``: the first gets the default's one.
+            hosts = (Host(hosts[0].name, hosts[0].inventories, ("pci0",)), *hosts[1:])
         return Cloud(hosts, flavors, base.instances, base.max_migrations)
 
     return cloud()

@@ -256,3 +256,17 @@ def test_same_seed_same_examples_from_a_checkout_and_a_site_packages_install(tmp
         assert run.returncode == 0, run.stderr
         outs.append(run.stdout)
     assert "site-packages" in str(site) and outs[0] == outs[1]
+
+
+def test_every_generated_cloud_is_a_valid_cloud_file():
+    from hypothesis import given, settings
+
+    from movecheck.conformance.clouds import clouds
+    from movecheck.spec.vocab import Cloud
+
+    @settings(max_examples=300, database=None, deadline=None)
+    @given(clouds())
+    def check(cloud):
+        assert Cloud.from_json(cloud.to_json()) == cloud  # every flavor fits some host
+
+    check()
