@@ -1,4 +1,4 @@
-"""Counterexamples a person can read (design.md section 8, issue 5 item 3).
+"""Counterexamples a person can read (docs/conformance.md, "Reading a counterexample").
 
 - :func:`render` prints the shrunk step sequence as a table (the tracker's
   outcome, the spec's verdict, the spec's usage per host after each step),
@@ -138,7 +138,8 @@ def report_console():
 
     if Console().is_terminal:
         return Console(emoji=False)
-    return Console(emoji=False, width=160)
+    # Piped or logged: never wrap a line of figures at 80 columns (tables still need a width).
+    return Console(emoji=False, soft_wrap=True, width=200)
 
 
 def render_text(cloud: Cloud, d: Discrepancy, tracker: str | None = None) -> str:

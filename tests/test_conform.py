@@ -145,7 +145,7 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
     (["--tracker", "spec_tracker:nothing_here"], "spec_tracker has no 'nothing_here'"),
     (["--tracker", "jsonl:"], "needs a command"),
     (["--examples", "0"], "--examples must be from 1"),
-    (["--timeout", "-1"], "--timeout must be a positive number"),
+    (["--timeout", "-1"], "--tracker-timeout must be a positive number"),
 ])
 def test_bad_usage_is_one_sentence_and_exit_2(argv, words, capsys):
     assert main(["conform", *argv]) == 2

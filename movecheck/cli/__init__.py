@@ -19,6 +19,7 @@ Hypothesis) belong inside ``run`` so that ``movecheck --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -53,6 +54,40 @@ def add_cloud_arguments(p: argparse.ArgumentParser) -> None:
                    help="migration records a run may create (default 2)")
 
 
+#: Default seconds per solver query (prove, check) and per tracker call (conform, mutants, check).
+SOLVER_TIMEOUT = 60.0
+TRACKER_TIMEOUT = 10.0
+
+
+def add_solver_timeout(p: argparse.ArgumentParser, alias: bool = True) -> None:
+    """--solver-timeout S: seconds per Z3 query; a query that runs out is 'unknown'."""
+    p.add_argument("--solver-timeout", type=float, default=SOLVER_TIMEOUT, metavar="S",
+                   dest="solver_timeout",
+                   help=f"seconds per solver query; a query that runs out is 'unknown' "
+                        f"(default {SOLVER_TIMEOUT:g})")
+    if alias:  # the old name, kept working where it meant only this
+        p.add_argument("--timeout", type=float, dest="solver_timeout", default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
+
+
+def add_tracker_timeout(p: argparse.ArgumentParser, alias: bool = True) -> None:
+    """--tracker-timeout S: seconds a tracker may take per call before it is a discrepancy."""
+    p.add_argument("--tracker-timeout", type=float, default=None, metavar="S",
+                   dest="tracker_timeout",
+                   help=f"seconds the tracker may take per call; a slower reply is a "
+                        f"discrepancy (default {TRACKER_TIMEOUT:g})")
+    if alias:
+        p.add_argument("--timeout", type=float, dest="tracker_timeout", default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
+
+
+def check_solver_timeout(args: argparse.Namespace) -> float:
+    if not args.solver_timeout > 0:
+        raise InputError(f"--solver-timeout must be a number of seconds > 0, "
+                         f"not {args.solver_timeout:g}")
+    return args.solver_timeout
+
+
 def cloud_from_args(args: argparse.Namespace):
     from movecheck.spec.cloudfile import resolve_cloud
 
@@ -85,12 +120,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     from movecheck.cli.interrupt import EXIT_INTERRUPTED, quiet_z3, stop_on_signals
+    from movecheck.conformance.progress import EngineProgress
     from movecheck.spec.engines import progress
 
     argv = sys.argv[1:] if argv is None else argv
     t0 = time.perf_counter()
     args = None
-    with stop_on_signals() as received, progress.listening():
+    live = EngineProgress()
+    with stop_on_signals() as received, progress.listening(live), _closing(live):
         try:
             parser, modules = build_parser()
             args = parser.parse_args(argv)
@@ -110,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             _error_report(args, t0, str(e))
             return 2
         except KeyboardInterrupt as e:
+            live.close()
             stopped = e if isinstance(e, Interrupted) else Interrupted(
                 progress.snapshot(), "interrupted")
             _interrupted(args, t0, stopped, received.name)
@@ -118,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             return int(e.code or 0)
         except Exception as e:  # noqa: BLE001 - no traceback reaches the user
             if received.signum is not None:
+                live.close()
                 # A library stopped by the interrupt (Z3: "canceled") fails its own way.
                 _interrupted(args, t0, Interrupted(progress.snapshot()), received.name)
                 return EXIT_INTERRUPTED
@@ -127,6 +166,14 @@ def main(argv: list[str] | None = None) -> int:
                   "(set MOVECHECK_DEBUG=1 for a traceback)", file=sys.stderr)
             _error_report(args, t0, f"internal error: {e}")
             return 2
+
+
+@contextlib.contextmanager
+def _closing(live):
+    try:
+        yield
+    finally:
+        live.close()
 
 
 def _interrupted(args: argparse.Namespace | None, t0: float, e: Interrupted,
@@ -143,24 +190,28 @@ def _interrupted(args: argparse.Namespace | None, t0: float, e: Interrupted,
     path = getattr(args, "json", None)
     if path:
         try:
-            write_json(path, envelope(command, False, seconds, complete=False, interrupted=True,
-                                      signal=signame, message=e.message,
-                                      partial=e.partial))
+            fields = {**e.fields, "complete": False, "interrupted": True, "signal": signame,
+                      "message": e.message, "partial": e.partial}
+            write_json(path, envelope(command, False, seconds, **fields))
         except OSError as err:
             print(f"movecheck: cannot write the report {path}: {err.strerror or err}",
                   file=sys.stderr)
 
 
 def partial_lines(partial: dict[str, Any], indent: str = "") -> list[str]:
-    """``key: value`` lines of a partial-figures dict (nested dicts indented)."""
+    """Short ``key: value`` lines of a partial-figures dict for the terminal: scalars, and
+    one level of nested figures; lists and deeper detail are left to the ``--json`` report."""
     out = []
     for k, v in partial.items():
-        if isinstance(v, dict):
-            out.append(f"{indent}{k}:")
-            out += partial_lines(v, indent + "  ")
-        elif isinstance(v, list) and len(v) > 8:
-            out.append(f"{indent}{k}: {len(v)} items")
-        else:
+        if isinstance(v, dict) and not indent:
+            out.append(f"{k}:")
+            out += partial_lines(v, "  ")
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
+            out.append(f"{indent}{k}: {', '.join(v)}")
+        elif isinstance(v, (list, tuple, dict)):
+            if v:
+                out.append(f"{indent}{k}: {len(v)} entries (in the --json report)")
+        elif v is not None:
             out.append(f"{indent}{k}: {v}")
     return out
 
