@@ -52,10 +52,17 @@ def _trace_table(spec: Spec, d: Discrepancy):
         if picks:
             tracker_cell += f" {','.join(picks)}"
         spec_cell = "accepted" if reason is None else f"rejected: {reason}"
-        cells = [fmt_vector(u) + ("" if state.up[k] else " (down)") for k, u in enumerate(state.usage)]
+        if last and d.category != "observation":
+            # The tracker and the spec part ways on the step itself: there is no agreed
+            # state after it to show.
+            cells, statuses = ["-"] * len(state.usage), "-"
+        else:
+            cells = [fmt_vector(u) + ("" if state.up[k] else " (down)")
+                     for k, u in enumerate(state.usage)]
+            statuses = " ".join(f"{m.id}:{m.status}" for m in state.migrations)
         style = "bold red" if last else None
-        table.add_row(str(n + 1), str(step), tracker_cell, spec_cell, *cells,
-                      " ".join(f"{m.id}:{m.status}" for m in state.migrations), style=style)
+        table.add_row(str(n + 1), str(step), tracker_cell, spec_cell, *cells, statuses,
+                      style=style)
     return table
 
 
@@ -71,6 +78,8 @@ def _side_by_side(spec: Spec, d: Discrepancy):
     if "outcome" in exp or "outcome" in obs:
         e, o = exp.get("outcome"), obs.get("outcome")
         table.add_row("outcome", _fmt(e), _fmt(o), "" if e == o else "≠")
+    if "pick" in exp or "pick" in obs:
+        table.add_row("device pick", str(exp.get("pick", "-")), str(obs.get("pick", "-")), "≠")
     if "fault" in obs:
         table.add_row("tracker fault", "", obs["fault"], "≠")
     if "usage" in exp or "usage" in obs:
@@ -126,7 +135,10 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
                           + (f" [dim](Nova bugs {bugs})[/]" if bugs else ""))
     elif d.category in ("accepted", "rejected"):
         console.print("no invariant breaks on the tracker's observation: the tracker and the "
-                      "spec disagree on whether the step is enabled (design.md section 3)")
+                      "spec disagree on whether the step is enabled (docs/spec.md, \"Steps\")")
+    elif d.category == "pick":
+        console.print("the step is accepted by both, but the tracker picked devices the spec "
+                      "does not allow; the state after the step is not compared")
     for line in d.details[:12]:
         console.print(f"    {line}")
 

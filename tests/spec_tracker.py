@@ -119,3 +119,19 @@ CATALOGUE = [
 
 #: A catalogue with an entry that cannot be caught (the spec itself).
 CATALOGUE_WITH_ESCAPE = CATALOGUE + [_Entry("not_a_bug", ("0",), factory, "The spec itself.")]
+
+
+class WrongPickTracker(SpecTracker):
+    """Claims a device the host does not have instead of the one it really takes."""
+
+    def apply(self, step):
+        out = super().apply(step)
+        if out.accepted and out.devices:
+            from movecheck.spec.vocab import Outcome
+
+            return Outcome("accepted", devices=("pci-wrong",) + tuple(out.devices[1:]))
+        return out
+
+
+def wrong_pick_factory():
+    return WrongPickTracker()

@@ -151,3 +151,21 @@ def test_bad_usage_is_one_sentence_and_exit_2(argv, words, capsys):
     assert main(["conform", *argv]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_a_wrong_device_pick_is_reported_as_a_wrong_pick_not_as_broken_accounting():
+    """The step is compared on its own: no usage against the state before the step, no
+    conservation / no_ghosts blamed on a tracker whose only fault is its pick."""
+    from movecheck.conformance.counterexample import render_text
+
+    r = run_conformance(spec_tracker.wrong_pick_factory, CLOUD, examples=50, seed=3)
+    d = r.discrepancy
+    assert d is not None and d.category == "pick"
+    assert "pci-wrong" in d.message and "not a free device" in d.message
+    assert d.invariants == []  # pci-wrong is nobody's device: nothing exclusive was broken
+    assert "usage" not in d.expected and "usage" not in d.observed
+    text = render_text(CLOUD, d, "wrong-pick")
+    assert "device pick" in text and "usage h1 VCPU" not in text
+    assert "conservation" not in text and "no_ghosts" not in text
+    last = [ln for ln in text.splitlines() if ln.startswith(f"│ {len(d.trace)} ")][-1]
+    assert "pci-wrong" in last and last.count(" - ") >= len(CLOUD.hosts)

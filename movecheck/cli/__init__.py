@@ -199,21 +199,38 @@ def _interrupted(args: argparse.Namespace | None, t0: float, e: Interrupted,
 
 
 def partial_lines(partial: dict[str, Any], indent: str = "") -> list[str]:
-    """Short ``key: value`` lines of a partial-figures dict for the terminal: scalars, and
-    one level of nested figures; lists and deeper detail are left to the ``--json`` report."""
+    """Short lines of a partial-figures dict for the terminal: a dict of plain figures on one
+    line, nested dicts indented; long lists are left to the ``--json`` report."""
     out = []
     for k, v in partial.items():
-        if isinstance(v, dict) and not indent:
-            out.append(f"{k}:")
-            out += partial_lines(v, "  ")
-        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
-            out.append(f"{indent}{k}: {', '.join(v)}")
-        elif isinstance(v, (list, tuple, dict)):
+        if isinstance(v, dict) and v and all(_plain(x) for x in v.values()):
+            out.append(f"{indent}{k}: " + ", ".join(
+                f"{a.replace('_', ' ')} {_show(b)}" for a, b in v.items() if _shown(b)))
+        elif isinstance(v, dict):
             if v:
-                out.append(f"{indent}{k}: {len(v)} entries (in the --json report)")
-        elif v is not None:
-            out.append(f"{indent}{k}: {v}")
+                out.append(f"{indent}{k}:")
+                out += partial_lines(v, indent + "  ")
+        elif _plain(v):
+            if _shown(v):
+                out.append(f"{indent}{k.replace('_', ' ')}: {_show(v)}")
+        elif v:
+            out.append(f"{indent}{k.replace('_', ' ')}: {len(v)} entries (in the --json report)")
     return out
+
+
+def _plain(v: Any) -> bool:
+    return not isinstance(v, (dict, list, tuple)) or (
+        isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v))
+
+
+def _shown(v: Any) -> bool:
+    return v is not None and v != [] and v != ()
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(v)
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
 
 def _error_report(args: argparse.Namespace | None, t0: float, message: str) -> None:
