@@ -275,7 +275,7 @@ class Checker:
         observed = {"outcome": outcome.to_json(), "pick": err}
         return Discrepancy(index, f"the tracker's device pick is not legal: {err}", expected,
                            observed, ["devices_exclusive"] if held else [],
-                           trace=list(self.trace), details=[err], category="pick")
+                           trace=list(self.trace), category="pick")
 
     def _divergence(self, index, step, before, after, expected_outcome, outcome, msg,
                     extra=(), category="accepted") -> Discrepancy:

@@ -77,11 +77,15 @@ def _side_by_side(spec: Spec, d: Discrepancy):
     exp, obs = d.expected, d.observed
     if "outcome" in exp or "outcome" in obs:
         e, o = exp.get("outcome"), obs.get("outcome")
-        table.add_row("outcome", _fmt(e), _fmt(o), "" if e == o else "≠")
+        o_text = _fmt(o) if o is not None or "fault" not in obs else (
+            "no reply in time" if d.category == "timeout" else "fault")
+        table.add_row("outcome", _fmt(e), o_text, "" if e == o else "≠")
     if "pick" in exp or "pick" in obs:
         table.add_row("device pick", str(exp.get("pick", "-")), str(obs.get("pick", "-")), "≠")
-    if "fault" in obs:
-        table.add_row("tracker fault", "", obs["fault"], "≠")
+    if "fault" in obs and "outcome" not in exp and "outcome" not in obs:
+        # The fault itself is printed once, above the tables (with the tracker's stderr).
+        table.add_row("tracker", "a reply",
+                      "no reply in time" if d.category == "timeout" else "fault (above)", "≠")
     if "usage" in exp or "usage" in obs:
         eu, ou = exp.get("usage") or {}, obs.get("usage") or {}
         for h in spec.cloud.host_names:
@@ -123,7 +127,10 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
     """Print the discrepancy for a person: trace table, side-by-side values, invariants."""
     spec = Spec(cloud)
     who = f"tracker {tracker}" if tracker else "the tracker"
-    console.print(f"[bold red]DISCREPANCY[/] {who} {d}")
+    first, *rest = str(d).split("\n")
+    console.print(f"[bold red]DISCREPANCY[/] {who} {first}", highlight=False)
+    for line in rest:  # the tracker's own words (stderr), left-aligned as it wrote them
+        console.print(f"  | {line}", highlight=False, markup=False)
     if d.trace:
         console.print(_trace_table(spec, d))
     console.print(_side_by_side(spec, d))
