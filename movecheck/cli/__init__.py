@@ -139,8 +139,16 @@ def main(argv: list[str] | None = None) -> int:
             code, fields = modules[args.command].run(args)
             ok = code == 0
             if args.json:
-                write_json(args.json, envelope(args.command, ok, time.perf_counter() - t0,
-                                               **fields))
+                try:
+                    write_json(args.json, envelope(args.command, ok, time.perf_counter() - t0,
+                                                   **fields))
+                except OSError as e:
+                    # The verdict is printed above; the report is not there, and the old
+                    # one (if any) is left whole: written atomically or not at all.
+                    print(f"movecheck: cannot write the report {args.json}: "
+                          f"{e.strerror or e} (the verdict above stands; no report written)",
+                          file=sys.stderr)
+                    return 2
             return code
         except InputError as e:
             print(f"movecheck: {e}", file=sys.stderr)
