@@ -118,7 +118,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     return parser, modules
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, early_signals: list[int] | None = None) -> int:
+    """The command line.  ``early_signals``: signals received before this was called
+    (``movecheck.__main__`` records them while movecheck imports)."""
     from movecheck.cli.interrupt import EXIT_INTERRUPTED, quiet_z3, stop_on_signals
     from movecheck.conformance.progress import EngineProgress
     from movecheck.spec.engines import progress
@@ -131,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             parser, modules = build_parser()
             args = parser.parse_args(argv)
+            if early_signals and received.signum is None:
+                received.signum = early_signals[0]
+            if received.signum is not None:
+                raise KeyboardInterrupt  # a signal came while movecheck was starting
             if args.command is None:
                 parser.print_help()
                 return 2
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             live.close()
             stopped = e if isinstance(e, Interrupted) else Interrupted(
                 progress.snapshot(), "interrupted")
-            _interrupted(args, t0, stopped, received.name)
+            _interrupted(args or _guess_args(argv), t0, stopped, received.name)
             return EXIT_INTERRUPTED
         except SystemExit as e:  # argparse --help / --version
             return int(e.code or 0)
@@ -166,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             if received.signum is not None:
                 live.close()
                 # A library stopped by the interrupt (Z3: "canceled") fails its own way.
-                _interrupted(args, t0, Interrupted(progress.snapshot()), received.name)
+                _interrupted(args or _guess_args(argv), t0, Interrupted(progress.snapshot()),
+                             received.name)
                 return EXIT_INTERRUPTED
             if os.environ.get("MOVECHECK_DEBUG"):
                 raise
@@ -174,6 +181,18 @@ def main(argv: list[str] | None = None) -> int:
                   "(set MOVECHECK_DEBUG=1 for a traceback)", file=sys.stderr)
             _error_report(args, t0, f"internal error: {e}")
             return 2
+
+
+def _guess_args(argv: list[str]) -> argparse.Namespace:
+    """The command and --json path of a run interrupted before its arguments were parsed."""
+    command = next((a for a in argv if a in COMMANDS), None)
+    path = None
+    for k, a in enumerate(argv):
+        if a == "--json" and k + 1 < len(argv):
+            path = argv[k + 1]
+        elif a.startswith("--json="):
+            path = a.split("=", 1)[1]
+    return argparse.Namespace(command=command, json=path)
 
 
 @contextlib.contextmanager

@@ -90,9 +90,10 @@ def stop_on_signals() -> Iterator[Received]:
                 _interrupt_z3()
 
     def unraisable(u) -> None:
-        # The handler may fire inside a ctypes callback (Z3's error handler), where an
-        # exception cannot propagate; the interrupt is already recorded in ``got``.
-        if got.signum is None or not issubclass(u.exc_type, KeyboardInterrupt):
+        # The handler may fire inside a ctypes callback (Z3's error handler) or a
+        # constructor, where an exception cannot propagate, and half-built objects then
+        # fail in __del__; the interrupt is already recorded in ``got``: stay quiet.
+        if got.signum is None:
             old_hook(u)
 
     old_hook = sys.unraisablehook
@@ -104,7 +105,8 @@ def stop_on_signals() -> Iterator[Received]:
     try:
         yield got
     finally:
-        sys.unraisablehook = old_hook
+        if got.signum is None:  # after an interrupt, objects freed later may still complain
+            sys.unraisablehook = old_hook
         stop.set()
         signal.set_wakeup_fd(old_fd)
         for s, h in previous.items():
