@@ -89,10 +89,13 @@ def summary_lines(result, detail: bool = True) -> list[str]:
         f"coverage: {len(cov['steps_accepted'])} step kinds accepted, "
         f"{all_edges - never_edges} of {all_edges} status edges exercised",
     ]
-    if cov["steps_never_accepted"] and detail:
-        lines.append(f"  steps never accepted: {', '.join(cov['steps_never_accepted'])}")
+    never = [k for k in cov["steps_never_accepted"] if k not in result.unsupported_steps]
+    if never and detail:  # the unsupported ones are listed once, below
+        lines.append(f"  steps never accepted: {', '.join(never)}")
     for mtype, edges in cov["status_edges"].items():
-        if edges["never"] and detail:
+        if edges["never"] and not edges["exercised"] and detail:
+            lines.append(f"  {mtype} edges: none of {len(edges['never'])} exercised")
+        elif edges["never"] and detail:
             lines.append(f"  {mtype} edges never exercised: "
                          + ", ".join(f"{a}->{b}" for a, b in edges["never"]))
     if result.unsupported_steps:
