@@ -99,7 +99,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
         prog="movecheck",
         description="Formal model and conformance kit for resource tracking of instance moves "
         "(resize, migrate, live migrate, evacuate). Exit status: 0 holds, 1 a property fails "
-        "or a discrepancy was found, 2 bad usage or input.",
+        "or a discrepancy was found, 2 bad usage or input, 130 interrupted (Ctrl-C).",
     )
     parser.add_argument("--version", action="version", version=f"movecheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
