@@ -74,7 +74,7 @@ DEFAULT_TIMEOUT = 10.0
 
 @dataclass
 class ConformanceResult:
-    """What one conformance run found (the ``conform`` report fields, design.md 7)."""
+    """What one conformance run found (the ``conform`` report fields, docs/cli.md)."""
 
     tracker: str
     cloud: Cloud
