@@ -1,6 +1,7 @@
 """Progress lines on the terminal for runs longer than a second.
 
-Shows examples done, steps, steps/s and counterexamples found; silent when
+Shows examples done (of how many), steps, steps/s, the time left and
+counterexamples found; silent when
 stderr is not a terminal (CI logs stay clean) and for runs under a second.
 """
 
@@ -15,12 +16,13 @@ class Progress:
     DELAY = 1.0  # seconds before anything is shown
     EVERY = 0.1  # seconds between refreshes
 
-    def __init__(self, label: str, console=None):
+    def __init__(self, label: str, console=None, total: int | None = None):
         from rich.console import Console
 
         self.console = console or Console(stderr=True, emoji=False)
         self.enabled = self.console.is_terminal
         self.label = label
+        self.total = total  # examples asked for: an estimate of the time left
         self.t0 = time.monotonic()
         self.next = self.t0 + self.DELAY
         self.live = None
@@ -36,8 +38,12 @@ class Progress:
             return
         self.next = now + self.EVERY
         rate = steps / (now - self.t0)
-        text = (f"{self.label}: {examples:,} examples, {steps:,} steps, {rate:,.0f} steps/s, "
+        done = f"{examples:,}" + (f" of {self.total:,}" if self.total else "")
+        text = (f"{self.label}: {done} examples, {steps:,} steps, {rate:,.0f} steps/s, "
                 + ("[bold red]discrepancy found, shrinking[/]" if found else "no discrepancy"))
+        if self.total and 0 < examples < self.total and not found:
+            # A run stops early at a discrepancy; without one it runs all the examples.
+            text += f"; about {(now - self.t0) * (self.total - examples) / examples:.0f} s left"
         if self.live is None:
             from rich.live import Live
 

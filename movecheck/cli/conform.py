@@ -158,7 +158,7 @@ def run(args):
                 fields = fields_of()
             write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
 
-    with Progress(f"conform {args.tracker}") as progress:
+    with Progress(f"conform {args.tracker}", total=examples) as progress:
         result = run_conformance(factory, cloud, examples=examples, steps=steps, seed=args.seed,
                                  timeout=timeout, label=args.tracker, database=database,
                                  on_found=lambda d: save(d, True), progress=progress)
