@@ -104,7 +104,7 @@ def test_ctrl_c_during_a_proof_is_no_verdict(tmp_path):
     """The case of the first report: Ctrl-C inside a Z3 call used to become 'unknown',
     then 'FAIL', and the run went on for minutes."""
     code, took, out, err, report = _interrupt(["prove", "--hosts", "3", "--instances", "3"],
-                                              signal.SIGINT, 2.5, tmp_path)
+                                              signal.SIGINT, 6.0, tmp_path)
     _assert_interrupted("prove", signal.SIGINT, code, took, out, err, report)
     assert "FAIL" not in out and "unknown" not in out
     figures = json.loads(report.read_text())["partial"]
