@@ -135,13 +135,12 @@ def _bug(cwd: Path) -> str:
     lines = movecheck(cmd, cwd).splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.startswith("DISCREPANCY"))
     lines = lines[start:]
-    tables = [ln for ln in lines if ln[:1] in "┃│"]
-    side = [ln for ln in tables if "≠" in ln]
-    trace = _table_rows([ln for ln in tables if ln not in side], 2, last=True)
-    rest = [ln for ln in lines if ln[:1] not in "┃│┏┡└┗" and not ln.startswith(
-        ("counterexample", "first diverging"))]
-    shown = rest[:1] + trace + ["first diverging step: expected (spec) vs observed (tracker)"]
-    shown += side + rest[1:]
+    split = next(i for i, ln in enumerate(lines) if "first diverging step" in ln)
+    box = ("┃", "│", "┏", "┡", "└", "┗")
+    trace = _table_rows(lines[:split], 2, last=True)
+    side = [ln for ln in lines[split:] if ln.startswith("┃") or "≠" in ln]
+    after = [ln for ln in lines[split + 1:] if not ln.startswith(box)]
+    shown = lines[:1] + trace + [lines[split].strip()] + side + after
     cmd_text = (f"movecheck conform --tracker {BUG} \\\n      --seed 1 --json bug.json "
                 "--replay-out test_bug.py")
     return _console(cmd_text, shown)

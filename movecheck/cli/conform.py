@@ -178,7 +178,8 @@ def run(args):
     if result.discrepancy is not None:
         render(out, cloud, result.discrepancy, args.tracker)
         if args.replay_out:
-            out.print(f"replay file: {args.replay_out} (pytest {args.replay_out})")
+            out.print(f"replay file: {args.replay_out} (run it: python3 -m pytest "
+                      f"{args.replay_out})", highlight=False)
         return 1, fields
     full = coverage_figures(result)
     color = "green" if full["steps_checked"] == full["steps_total"] else "yellow"
