@@ -177,12 +177,32 @@ def test_a_misbehaving_tracker_is_a_discrepancy_not_a_crash(fault, tmp_path, cap
 
 # ---------------------------------------------------------------------- saving the report
 
-def test_a_report_that_cannot_be_written_is_one_sentence_and_exit_2(tmp_path, capsys):
+def test_a_report_that_cannot_be_written_is_said_before_the_run(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
+    for argv in (["explore", "--hosts", "2", "--instances", "1", "--max-migrations", "1"],
+                 ["conform", "--tracker", "spec_tracker:leaky_factory", "--seed", "1"]):
+        t0 = time.monotonic()
+        code = main([*argv, "--json", str(blocker / "r.json")])
+        out, err = capsys.readouterr()
+        assert code == 2 and time.monotonic() - t0 < 5  # at once, not after the run
+        assert out == ""
+        assert err.count("\n") == 1 and "cannot write the report" in err
+        assert "Traceback" not in err
+
+
+def test_a_report_folder_that_breaks_during_the_run_is_one_sentence_and_exit_2(
+        tmp_path, capsys, monkeypatch):
+    from movecheck.conformance import report
+
+    def no_space(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("movecheck.cli.write_json", no_space)
     code = main(["explore", "--hosts", "2", "--instances", "1", "--max-migrations", "1",
-                 "--json", str(blocker / "r.json")])
+                 "--json", str(tmp_path / "r.json")])
     out, err = capsys.readouterr()
+    assert report.write_json is not no_space
     assert code == 2
     assert "explored 988 distinct states" in out  # the verdict was printed first
     assert err.count("\n") == 1 and "cannot write the report" in err and "Traceback" not in err

@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None, early_signals: list[int] | None = None) 
             if args.command is None:
                 parser.print_help()
                 return 2
+            if getattr(args, "json", None):
+                _check_report_path(args.json)
             if args.command in Z3_COMMANDS:
                 quiet_z3()
             code, fields = modules[args.command].run(args)
@@ -181,6 +183,21 @@ def main(argv: list[str] | None = None, early_signals: list[int] | None = None) 
                   "(set MOVECHECK_DEBUG=1 for a traceback)", file=sys.stderr)
             _error_report(args, t0, f"internal error: {e}")
             return 2
+
+
+def _check_report_path(path: str) -> None:
+    """Say before a long run, not after it, that its report could not be saved."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--json {path} is a folder; give a file name")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot write the report {path}: {e.strerror or e}") from None
+    if not os.access(p.parent, os.W_OK):
+        raise InputError(f"cannot write the report {path}: its folder is not writable")
 
 
 def _guess_args(argv: list[str]) -> argparse.Namespace:
