@@ -46,15 +46,24 @@ def test_normalize_drops_timings_and_padding_only():
 
 
 FAST = ["tutorial-explore", "tutorial-conform", "tutorial-validate"]
-SLOW = ["tutorial-prove", "tutorial-bmc", "tutorial-bug", "tutorial-replay",
+SLOW = ["tutorial-bmc", "tutorial-bug", "tutorial-replay", "tutorial-prove",
         "tutorial-explore-default"]
+
+
+def _comparable(name: str, text: str) -> str:
+    if name == "tutorial-bmc":
+        # Z3 may pick another shortest trace from run to run (flavors, hosts); the depth of
+        # the shortest violation and the command are what must stay.
+        found = re.search(r"violated after \d+ steps", text)
+        return text.splitlines()[1] + " " + (found.group(0) if found else "no violation")
+    return gen.normalize(text)
 
 
 def _check_tutorial(names):
     page = (DOCS / "tutorial.md").read_text(encoding="utf-8")
     fresh = gen.tutorial(set(names))
     for name in names:
-        assert gen.normalize(gen.block(page, name)) == gen.normalize(fresh[name]), (
+        assert _comparable(name, gen.block(page, name)) == _comparable(name, fresh[name]), (
             f"docs/tutorial.md block {name} is not current: run python docs/generate.py")
 
 
