@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None, early_signals: list[int] | None = None) 
             if args.command in Z3_COMMANDS:
                 quiet_z3()
             code, fields = modules[args.command].run(args)
+            if received.signum is not None:
+                raise KeyboardInterrupt  # a signal came, and something swallowed it
             ok = code == 0
             if args.json:
                 try:
@@ -163,6 +165,7 @@ def main(argv: list[str] | None = None, early_signals: list[int] | None = None) 
             _error_report(args, t0, str(e))
             return 2
         except KeyboardInterrupt as e:
+            received.acknowledge()
             live.close()
             stopped = e if isinstance(e, Interrupted) else Interrupted(
                 progress.snapshot(), "interrupted")
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None, early_signals: list[int] | None = None) 
             return int(e.code or 0)
         except Exception as e:  # noqa: BLE001 - no traceback reaches the user
             if received.signum is not None:
+                received.acknowledge()
                 live.close()
                 # A library stopped by the interrupt (Z3: "canceled") fails its own way.
                 _interrupted(args or _guess_args(argv), t0, Interrupted(progress.snapshot()),
