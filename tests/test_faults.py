@@ -96,7 +96,8 @@ def _assert_interrupted(name, sig, code, took, out, err, report):
 def test_every_command_stops_on_a_signal_with_a_partial_report(name, sig, tmp_path):
     rng = random.Random(f"{name}-{sig.name}")  # random points, the same on every run
     argv = [str(_big_trace(tmp_path)) if a == "BIG_TRACE" else a for a in COMMANDS[name]]
-    delay = rng.uniform(1.5, 5.0)
+    # From 3 s on: in the first moments Python itself is starting, before movecheck runs.
+    delay = rng.uniform(3.0, 6.0)
     _assert_interrupted(name, sig, *_interrupt(argv, sig, delay, tmp_path))
 
 
