@@ -47,7 +47,8 @@ class Progress:
         if self.live is None:
             from rich.live import Live
 
-            self.live = Live(text, console=self.console, transient=True, auto_refresh=False)
+            self.live = Live(text, console=self.console, transient=True, auto_refresh=False,
+                             redirect_stdout=_stdout_on_terminal(), redirect_stderr=False)
             self.live.start()
         self.live.update(text, refresh=True)
 
@@ -90,7 +91,7 @@ class EngineProgress:
             from rich.live import Live
 
             self.live = Live(text, console=self.console, transient=True, auto_refresh=False,
-                             redirect_stdout=True, redirect_stderr=False)
+                             redirect_stdout=_stdout_on_terminal(), redirect_stderr=False)
             self.live.start()
         self.live.update(text, refresh=True)
 
@@ -98,6 +99,17 @@ class EngineProgress:
         if self.live is not None:
             self.live.stop()
             self.live = None
+
+
+def _stdout_on_terminal() -> bool:
+    """Route stdout above the live line only when both are on the terminal: redirected
+    stdout would otherwise be drawn on stderr and miss the file it was sent to."""
+    import sys
+
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def line(engine: str, figures: dict, elapsed: float) -> str:

@@ -76,3 +76,19 @@ def test_prove_and_conform_timeouts_have_their_own_names(capsys):
     assert "--solver-timeout must be" in capsys.readouterr().err
     assert main(["conform", "--tracker-timeout", "-1"]) == 2
     assert "--tracker-timeout must be" in capsys.readouterr().err
+
+
+def test_stdout_sent_to_a_file_stays_there_while_the_live_line_shows(monkeypatch):
+    """`movecheck check > log` on a terminal: the live line is on stderr, the results go
+    to the file, not drawn on the terminal."""
+    console, terminal = _terminal(True)
+    log = io.StringIO()
+    monkeypatch.setattr("sys.stdout", log)
+    live = EngineProgress(console)
+    live.next = 0
+    with progress.listening(live):
+        progress.report("explore", states=10, depth=1)
+        print("ok explore: 10 states")
+    live.close()
+    assert "ok explore: 10 states" in log.getvalue()
+    assert "ok explore" not in terminal.getvalue() and "explore: states 10" in terminal.getvalue()
