@@ -95,7 +95,7 @@ class SetupError(InputError):
 
 @dataclass
 class ConformanceResult:
-    """What one conformance run found (the ``conform`` report fields, design.md 7)."""
+    """What one conformance run found (the ``conform`` report fields, docs/cli.md)."""
 
     tracker: str
     cloud: Cloud | None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from movecheck.conformance.driver import DEFAULT_TIMEOUT, ConformanceResult, run_conformance
-from movecheck.spec.errors import InputError
+from movecheck.spec.errors import InputError, Interrupted
 from movecheck.spec.vocab import Cloud
 
 #: Where the catalogue lives unless ``--catalogue`` says otherwise.
@@ -139,6 +139,13 @@ def run_mutants(cloud: Cloud | None, *, mutants: list[Mutant] | None = None,
             progress(m.name, None)
         r = run_conformance(m.factory, cloud, examples=examples, steps=steps, seed=seed,
                             timeout=timeout, label=m.name)
+        if r.interrupted:
+            # A stopped run is no verdict on this mutant or the ones after it.
+            raise Interrupted({"mutants_run": len(out), "mutants_total": len(mutants),
+                               "caught": sum(x.caught for x in out),
+                               "interrupted_at": m.name,
+                               "results": [x.to_json() for x in out]},
+                              f"bug catalogue stopped at {m.name}")
         out.append(MutantResult(m, r))
         if progress is not None:
             progress(m.name, out[-1])
@@ -147,6 +154,12 @@ def run_mutants(cloud: Cloud | None, *, mutants: list[Mutant] | None = None,
         factory = reference or resolve_tracker("reference", timeout=timeout)
         ref = run_conformance(factory, cloud, examples=reference_examples, steps=steps,
                               seed=seed, timeout=timeout, label="reference")
+        if ref.interrupted:
+            raise Interrupted({"mutants_run": len(out), "mutants_total": len(mutants),
+                               "caught": sum(x.caught for x in out),
+                               "interrupted_at": "reference tracker",
+                               "results": [x.to_json() for x in out]},
+                              "bug catalogue stopped while checking the reference tracker")
     return out, ref
 
 

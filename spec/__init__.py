@@ -1,7 +1,7 @@
 """movecheck.spec: the vocabulary and the spec of move resource tracking.
 
 - :mod:`.vocab` — Cloud, Host, Flavor, Instance, Migration, MigrationContext,
-  Step, Outcome, Observation (design.md section 2);
+  Step, Outcome, Observation (docs/spec.md, "State");
 - :mod:`.steps` — the one list of steps; :mod:`.invariants` — the one list of invariants;
 - :mod:`.statuses` — the status machine of each migration type (networkx);
 - :mod:`.concrete` — the concrete interpretation (:class:`Spec`); :mod:`.explore` —

@@ -1,5 +1,5 @@
 """The concrete interpretation of the spec: plain Python, fast enough to be the
-oracle of every conformance step and of exhaustive search (design.md section 5).
+oracle of every conformance step and of exhaustive search (docs/proofs.md).
 
 A :class:`Spec` is bound to one :class:`~movecheck.spec.vocab.Cloud`.  States are
 :class:`State` tuples: per host an up flag and a usage vector (the tracker's
@@ -9,7 +9,7 @@ records in creation order.
 
 The accounting rule the whole spec rests on is :meth:`Spec.holds`: what each
 host must be charged, recomputed from the records (Nova's
-``update_available_resource``, nova-moves.md 4.1-4.4 and 8):
+``update_available_resource``, ``nova/compute/resource_tracker.py``):
 
 - an instance that exists charges its host its flavor; while a resize has
   landed but is not finished (post-migrating) the MigrationContext is applied
@@ -667,7 +667,7 @@ class Spec:
         up = list(state.up)
         up[self.host_index[step.host]] = True
         state = state._replace(up=tuple(up))
-        # init_host: _destroy_evacuated_instances (nova-moves.md 3.3, bugs 1518200, 1764883).
+        # init_host: _destroy_evacuated_instances (``nova/compute/manager.py``, bugs 1518200, 1764883).
         for m in state.migrations:
             if m.migration_type != EVACUATION or m.source != step.host:
                 continue

@@ -1,10 +1,10 @@
-"""The spec's invariants: the one place that lists them (design.md section 4).
+"""The spec's invariants: the one place that lists them (docs/spec.md, "Invariants").
 
 Each invariant has a name (used in every report), a kind (``state`` for a
 one-state invariant, ``transition`` for a two-state property over a step), the
-Nova bug IDs it guards against (nova-moves.md section 6) and a check that
+Nova bug IDs it guards against (Launchpad bug numbers, docs/bugs.md) and a check that
 returns the list of ways the state (or transition) breaks it — empty when it
-holds.  ``auxiliary`` invariants are not in design.md; they strengthen the
+holds.  ``auxiliary`` invariants are not among the invariants a user states; they strengthen the
 others so that induction goes through, and are proved like them.
 """
 

@@ -1,4 +1,4 @@
-"""The spec's steps: the one place that lists them (design.md section 3).
+"""The spec's steps: the one place that lists them (docs/spec.md, "Steps").
 
 Each row names the step as Nova's function that performs it, its parameters,
 the migration type it belongs to (if any), and in domain words when it is

@@ -1,4 +1,4 @@
-"""The symbolic (Z3) interpretation of the spec (design.md section 5).
+"""The symbolic (Z3) interpretation of the spec (docs/proofs.md).
 
 The same state, guards, effects and invariants as :mod:`movecheck.spec.concrete`,
 written as Z3 terms over a bounded cloud (H hosts, N instance slots, the

@@ -204,3 +204,19 @@ def evacuation_skips_capacity_factory():
 
 def restart_forgets_outbound_factory():
     return RestartForgetsOutboundTracker()
+
+
+class WrongPickTracker(SpecTracker):
+    """Claims a device the host does not have instead of the one it really takes."""
+
+    def apply(self, step):
+        out = super().apply(step)
+        if out.accepted and out.devices:
+            from movecheck.spec.vocab import Outcome
+
+            return Outcome("accepted", devices=("pci-wrong",) + tuple(out.devices[1:]))
+        return out
+
+
+def wrong_pick_factory():
+    return WrongPickTracker()

@@ -196,7 +196,7 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
     assert code == 130
     data = json.loads(report.read_text())
     assert data["ok"] is False and data["interrupted"] is True and data["complete"] is False
-    assert data["partial"]["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
+    assert data["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
     assert "def test_counterexample" in replay.read_text()
 
 
@@ -207,7 +207,7 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
     (["--tracker", "spec_tracker:nothing_here"], "spec_tracker has no 'nothing_here'"),
     (["--tracker", "jsonl:"], "needs a command"),
     (["--examples", "0"], "--examples must be from 1"),
-    (["--timeout", "-1"], "--timeout must be a positive number"),
+    (["--timeout", "-1"], "--tracker-timeout must be a positive number"),
 ])
 def test_bad_usage_is_one_sentence_and_exit_2(argv, words, capsys):
     assert main(["conform", *argv]) == 2
@@ -270,3 +270,21 @@ def test_every_generated_cloud_is_a_valid_cloud_file():
         assert Cloud.from_json(cloud.to_json()) == cloud  # every flavor fits some host
 
     check()
+
+
+def test_a_wrong_device_pick_is_reported_as_a_wrong_pick_not_as_broken_accounting():
+    """The step is compared on its own: no usage against the state before the step, no
+    conservation / no_ghosts blamed on a tracker whose only fault is its pick."""
+    from movecheck.conformance.counterexample import render_text
+
+    r = run_conformance(spec_tracker.wrong_pick_factory, CLOUD, examples=50, seed=3)
+    d = r.discrepancy
+    assert d is not None and d.category == "pick"
+    assert "pci-wrong" in d.message and "not a free device" in d.message
+    assert d.invariants == []  # pci-wrong is nobody's device: nothing exclusive was broken
+    assert "usage" not in d.expected and "usage" not in d.observed
+    text = render_text(CLOUD, d, "wrong-pick")
+    assert "device pick" in text and "usage h1 VCPU" not in text
+    assert "conservation" not in text and "no_ghosts" not in text
+    last = [ln for ln in text.splitlines() if ln.startswith(f"│ {len(d.trace)} ")][-1]
+    assert "pci-wrong" in last and last.count(" - ") >= len(CLOUD.hosts)

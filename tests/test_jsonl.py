@@ -124,3 +124,17 @@ def test_a_slow_start_is_not_a_timeout(tmp_path):
     t.reset(CLOUD)
     assert t.observe().usage["h1"]["VCPU"] == 0
     t.close()
+
+
+def test_the_first_tracker_example_is_conformant_on_the_steps_it_supports(tmp_path):
+    """docs/adapters.md, "Your first tracker": boot, delete and audit, the rest declared
+    unsupported; the verdict names the subset."""
+    report = tmp_path / "first.json"
+    example = Path(__file__).parent.parent / "conformance" / "examples" / "first_tracker.py"
+    code = main(["conform", "--tracker", f"jsonl:{shlex.quote(sys.executable)} {example}",
+                 "--examples", "30", "--seed", "1", "--json", str(report)])
+    data = json.loads(report.read_text())
+    assert code == 0, data["discrepancy"]
+    assert data["steps_checked"] == 3 and data["steps_total"] == 23
+    assert len(data["steps_unsupported"]) == 20
+    assert data["verdict"].startswith("conformant on 3 of 23 steps (20 declared unsupported")

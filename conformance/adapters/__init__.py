@@ -1,4 +1,4 @@
-"""Naming a tracker on the command line (design.md section 6).
+"""Naming a tracker on the command line (docs/adapters.md).
 
 ``--tracker`` takes a built-in name or ``package.module:factory``:
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from movecheck.cli import add_cloud_arguments, cloud_from_args
+from movecheck.cli import add_cloud_arguments, add_tracker_timeout, cloud_from_args
 
 HELP = "Hypothesis-driven conformance run of a tracker against the spec"
 
@@ -18,8 +18,7 @@ def add_arguments(p) -> None:
                    help="steps per example (default 15)")
     p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (default: a fresh one, printed so the run can be repeated)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="per-call timeout for the tracker (default 10)")
+    add_tracker_timeout(p)
     p.add_argument("--replay-out", metavar="PATH",
                    help="write the counterexample's pytest program (the one printed) here")
     p.add_argument("--record-trace", metavar="PATH",
@@ -68,22 +67,53 @@ _restore: list = []
 
 
 def check_run_arguments(args) -> tuple[int, int, float]:
-    """--examples/--steps/--timeout with defaults; one sentence if out of range."""
+    """--examples/--steps/--tracker-timeout with defaults; one sentence if out of range."""
     from movecheck.conformance.driver import DEFAULT_EXAMPLES, DEFAULT_STEPS, DEFAULT_TIMEOUT
     from movecheck.spec.errors import InputError
 
     examples = DEFAULT_EXAMPLES if args.examples is None else args.examples
     steps = DEFAULT_STEPS if args.steps is None else args.steps
-    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    timeout = DEFAULT_TIMEOUT if args.tracker_timeout is None else args.tracker_timeout
     if not 1 <= examples <= 1_000_000:
         raise InputError(f"--examples must be from 1 to 1000000, not {examples}")
     if not 1 <= steps <= 10_000:
         raise InputError(f"--steps must be from 1 to 10000, not {steps}")
     if not timeout > 0:
-        raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
+        raise InputError(f"--tracker-timeout must be a positive number of seconds, not {timeout:g}")
     if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be from 0 to {2**32 - 1}, not {args.seed}")
     return examples, steps, timeout
+
+
+def coverage_figures(result) -> dict:
+    """How much of the spec a conformance run checked: step kinds accepted at least once
+    (of all the spec's steps) and status edges exercised.  A verdict names these, so that
+    a tracker supporting a few steps is never called conformant without saying on what."""
+    from movecheck.spec.steps import STEPS
+
+    cov = result.coverage.to_json()
+    never = sum(len(v["never"]) for v in cov["status_edges"].values())
+    edges = never + sum(len(v["exercised"]) for v in cov["status_edges"].values())
+    checked = [k for k in STEPS if k in cov["steps_accepted"]]
+    return {"steps_checked": len(checked), "steps_total": len(STEPS),
+            "steps_unsupported": list(result.unsupported_steps),
+            "status_edges_exercised": edges - never, "status_edges_total": edges}
+
+
+def verdict_text(result) -> str:
+    """``conformant on 3 of 23 steps (...); 0 of 47 status edges exercised``."""
+    f = coverage_figures(result)
+    head = "conformant" if result.discrepancy is None else "DISCREPANCY"
+    if f["steps_checked"] == f["steps_total"]:
+        on = f"on all {f['steps_total']} steps"
+    else:
+        on = f"on {f['steps_checked']} of {f['steps_total']} steps"
+        if f["steps_unsupported"]:
+            on += f" ({len(f['steps_unsupported'])} declared unsupported, not generated)"
+    if result.discrepancy is not None:
+        return f"{head} after checking {on[3:]}"
+    return (f"{head} {on}; {f['status_edges_exercised']} of {f['status_edges_total']} status "
+            f"edges exercised")
 
 
 def summary_lines(result, detail: bool = True) -> list[str]:
@@ -100,10 +130,13 @@ def summary_lines(result, detail: bool = True) -> list[str]:
         f"coverage: {len(cov['steps_accepted'])} step kinds accepted, "
         f"{all_edges - never_edges} of {all_edges} status edges exercised",
     ]
-    if cov["steps_never_accepted"] and detail:
-        lines.append(f"  steps never accepted: {', '.join(cov['steps_never_accepted'])}")
+    never = [k for k in cov["steps_never_accepted"] if k not in result.unsupported_steps]
+    if never and detail:  # the unsupported ones are listed once, below
+        lines.append(f"  steps never accepted: {', '.join(never)}")
     for mtype, edges in cov["status_edges"].items():
-        if edges["never"] and detail:
+        if edges["never"] and not edges["exercised"] and detail:
+            lines.append(f"  {mtype} edges: none of {len(edges['never'])} exercised")
+        elif edges["never"] and detail:
             lines.append(f"  {mtype} edges never exercised: "
                          + ", ".join(f"{a}->{b}" for a, b in edges["never"]))
     if result.unsupported_steps:
@@ -118,6 +151,18 @@ def summary_lines(result, detail: bool = True) -> list[str]:
     return lines
 
 
+def interrupted_fields(result) -> dict:
+    """What an interrupted conformance run had done: figures, coverage, any discrepancy."""
+    cov = result.coverage.to_json()
+    never = sum(len(v["never"]) for v in cov["status_edges"].values())
+    edges = never + sum(len(v["exercised"]) for v in cov["status_edges"].values())
+    return {
+        "tracker": result.tracker, "seed": result.seed, "examples": result.examples,
+        "steps": result.steps, "status_edges_exercised": f"{edges - never} of {edges}",
+        "discrepancy_so_far": None if result.discrepancy is None else str(result.discrepancy),
+    }
+
+
 def run(args):
     import time
 
@@ -128,6 +173,7 @@ def run(args):
     from movecheck.conformance.progress import Progress
     from movecheck.conformance.replay import program, write_program
     from movecheck.conformance.report import envelope, write_json
+    from movecheck.spec.errors import Interrupted
 
     examples, steps, timeout = check_run_arguments(args)
     cloud = pinned_cloud(args)
@@ -156,7 +202,7 @@ def run(args):
             write_json(args.json, envelope("conform", False, time.perf_counter() - t0, **fields))
 
     try:
-        with Progress(f"conform {args.tracker}") as progress:
+        with Progress(f"conform {args.tracker}", total=examples) as progress:
             result = run_conformance(factory, cloud, examples=examples, steps=steps,
                                      seed=args.seed, timeout=timeout, label=args.tracker,
                                      database=database, on_found=lambda d, c: save(d, c, True),
@@ -164,19 +210,17 @@ def run(args):
     finally:
         while _restore:
             _restore.pop()()
-    fields = result.report_fields()
+    fields = {**result.report_fields(), **coverage_figures(result),
+              "verdict": verdict_text(result)}
     if result.discrepancy is not None:
         fields_of = result.report_fields  # noqa: F841 - final files carry the full report
         save(result.discrepancy, result.failing_cloud, result.interrupted)
         if args.json:
             fields = dict(fields, partial=result.interrupted)
     if result.interrupted:
-        from movecheck.spec.errors import Interrupted
-
-        # The command line writes the report (complete: false) with these
-        # figures as its "partial", the best counterexample so far among them.
-        raise Interrupted(fields, "the best counterexample so far is in the report's partial"
-                          if result.discrepancy is not None else "interrupted")
+        # The best counterexample so far is in the report's fields.
+        raise Interrupted(interrupted_fields(result), "conformance run stopped early",
+                          fields=result.report_fields())
     out = report_console()
     for line in summary_lines(result, detail=result.discrepancy is None):
         out.print(line, highlight=False)
@@ -187,6 +231,11 @@ def run(args):
                   highlight=False)
         out.print(program(args.tracker, result.failing_cloud, result.discrepancy),
                   highlight=False, markup=False, soft_wrap=True)
+        if args.replay_out:
+            out.print(f"replay file: {args.replay_out} (run it: python3 -m pytest "
+                      f"{args.replay_out})", highlight=False)
         return 1, fields
-    out.print("[green]conformant: no discrepancy found[/]")
+    full = coverage_figures(result)
+    color = "green" if full["steps_checked"] == full["steps_total"] else "yellow"
+    out.print(f"[{color}]{verdict_text(result)}: no discrepancy found[/]", highlight=False)
     return 0, fields

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from movecheck.cli import add_cloud_arguments
+from movecheck.cli import add_cloud_arguments, add_tracker_timeout
 from movecheck.cli.conform import _restore, hypothesis_storage, pinned_cloud
 
 HELP = "run conformance against the catalogue of buggy trackers (historical Nova bugs)"
@@ -16,8 +16,7 @@ def add_arguments(p) -> None:
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="steps per example (default 15)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="per-call timeout for each tracker (default 10)")
+    add_tracker_timeout(p)
     p.add_argument("--catalogue", default=None, metavar="MODULE:NAME",
                    help="the catalogue (default movecheck.model.bugs:CATALOGUE)")
     p.add_argument("--only", metavar="NAME", action="append",
@@ -31,7 +30,6 @@ def run(args):
     import time
     from pathlib import Path
 
-    from rich.console import Console
     from rich.table import Table
 
     from movecheck.cli.conform import check_run_arguments
@@ -60,14 +58,17 @@ def run(args):
             raise InputError(f"no catalogue entry named {', '.join(unknown)}; the entries are "
                              f"{', '.join(m.name for m in mutants)}")
         mutants = [m for m in mutants if m.name in args.only]
-    err = Console(stderr=True, emoji=False)
+    from movecheck.spec.engines import progress as engine_progress
+
+    done: list = []
 
     def progress(name, r):
-        if err.is_terminal:
-            if r is None:
-                err.print(f"  {name} ...", end="\r")
-            else:
-                err.print(" " * 60, end="\r")
+        # Drawn live on a terminal by the command line; the partial figures if interrupted.
+        if r is None:
+            engine_progress.report("mutants", bugs_done=len(done), bugs_total=len(mutants),
+                                   current=name, caught=sum(x.caught for x in done))
+        else:
+            done.append(r)
 
     t0 = time.perf_counter()
     hypothesis_storage(None)  # no example database: nothing left in the working directory
