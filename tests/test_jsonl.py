@@ -132,7 +132,7 @@ def test_the_first_tracker_example_is_conformant_on_the_steps_it_supports(tmp_pa
     report = tmp_path / "first.json"
     example = Path(__file__).parent.parent / "conformance" / "examples" / "first_tracker.py"
     code = main(["conform", "--tracker", f"jsonl:{shlex.quote(sys.executable)} {example}",
-                 "--examples", "30", "--seed", "1", "--json", str(report)])
+                 "--examples", "30", "--hosts", "2", "--seed", "1", "--json", str(report)])
     data = json.loads(report.read_text())
     assert code == 0, data["discrepancy"]
     assert data["steps_checked"] == 3 and data["steps_total"] == 23
