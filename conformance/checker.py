@@ -5,7 +5,7 @@ and ``pytest_case``: it applies a step to the spec's concrete interpretation
 (:class:`movecheck.spec.Spec`) and to the tracker, then compares
 
 1. the outcome: a conformant tracker accepts exactly the steps the spec
-   accepts (design.md section 3, last paragraph);
+   accepts (docs/spec.md, "Steps");
 2. the device pick of an accepted claim, validated by ``Spec.pick_error``
    (the spec checks the pick, it does not dictate it); the spec then follows
    the tracker's pick;
@@ -74,7 +74,7 @@ class Discrepancy(Exception):
 
 @dataclass
 class Coverage:
-    """Steps fired and status edges exercised (design.md section 8)."""
+    """Steps fired and status edges exercised (docs/conformance.md, "Coverage")."""
 
     accepted: Counter = field(default_factory=Counter)
     rejected: Counter = field(default_factory=Counter)
@@ -112,9 +112,9 @@ class Checker:
     """Drives one tracker in lock step with the spec on one cloud."""
 
     def __init__(self, cloud: Cloud, tracker: Any, *, timeout: float | None = 10.0,
-                 coverage: Coverage | None = None):
+                 coverage: Coverage | None = None, spec: Spec | None = None):
         self.cloud = cloud
-        self.spec = Spec(cloud)
+        self.spec = spec if spec is not None else Spec(cloud)
         self.tracker = tracker
         self.timeout = timeout
         self.coverage = coverage if coverage is not None else Coverage()
@@ -186,9 +186,7 @@ class Checker:
             return outcome
         err = spec.pick_error(before, step, outcome.devices)
         if err is not None:
-            raise self._divergence(index, step, before, before, expected_outcome, outcome,
-                                   f"the tracker's device pick is not legal: {err}",
-                                   extra=["devices_exclusive"], category="pick")
+            raise self._wrong_pick(index, step, before, outcome, err)
         after = spec.next_state(before, step, outcome.devices)
         self._cover(step, before, after)
         self._compare_observation(index, step, before, after, {"outcome": outcome.to_json()})
@@ -257,6 +255,27 @@ class Checker:
             if part in PART_INVARIANT:
                 names[PART_INVARIANT[part]] = None
         return list(names), details
+
+    def _wrong_pick(self, index, step, before, outcome, err) -> Discrepancy:
+        """A claim the spec accepts, with devices it may not pick.  Reported on its own: the
+        state after the step is not compared, since the spec cannot follow an illegal pick
+        (comparing usage with the state before the step would blame invariants the tracker
+        did not break)."""
+        target = self.spec.claim_target(before, step)
+        if target is None:
+            held, legal = [], f"no devices ({step.kind} claims none)"
+        else:
+            host, flavor = target
+            free = list(self.spec.free_devices(before, host))
+            held = [d for d in outcome.devices if d in self.spec.cloud.host(host).devices
+                    and d not in free]
+            legal = (f"{self.spec.ndev[flavor]} of the free devices of {host}: "
+                     f"{', '.join(free) or 'none'}")
+        expected = {"outcome": {"result": "accepted"}, "pick": legal}
+        observed = {"outcome": outcome.to_json(), "pick": err}
+        return Discrepancy(index, f"the tracker's device pick is not legal: {err}", expected,
+                           observed, ["devices_exclusive"] if held else [],
+                           trace=list(self.trace), category="pick")
 
     def _divergence(self, index, step, before, after, expected_outcome, outcome, msg,
                     extra=(), category="accepted") -> Discrepancy:

@@ -1,4 +1,4 @@
-"""Counterexamples a person can read (design.md section 8, issue 5 item 3).
+"""Counterexamples a person can read (docs/conformance.md, "Reading a counterexample").
 
 - :func:`render` prints the shrunk step sequence as a table (the tracker's
   outcome, the spec's verdict, the spec's usage per host after each step),
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from movecheck.conformance.checker import Discrepancy
-from movecheck.conformance.minimize import step_of
+from movecheck.conformance.replay import step_of
 from movecheck.spec import Spec
 from movecheck.spec.describe import fmt_vector
 from movecheck.spec.invariants import INVARIANTS
@@ -30,10 +30,10 @@ def _trace_table(spec: Spec, d: Discrepancy):
     table = Table(title="counterexample (shrunk)", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("step")
-    table.add_column("tracker")
-    table.add_column("spec")
+    table.add_column("tracker's outcome")
+    table.add_column("spec's verdict")
     for h in spec.cloud.hosts:
-        table.add_column(f"{h.name} usage", justify="right")
+        table.add_column(f"{h.name} usage (spec)", justify="right")
     table.add_column("statuses")
     state = spec.initial()
     for n, entry in enumerate(d.trace):
@@ -52,27 +52,41 @@ def _trace_table(spec: Spec, d: Discrepancy):
         if picks:
             tracker_cell += f" {','.join(picks)}"
         spec_cell = "accepted" if reason is None else f"rejected: {reason}"
-        cells = [fmt_vector(u) + ("" if state.up[k] else " (down)") for k, u in enumerate(state.usage)]
+        if last and d.category != "observation":
+            # The tracker and the spec part ways on the step itself: there is no agreed
+            # state after it to show.
+            cells, statuses = ["-"] * len(state.usage), "-"
+        else:
+            cells = [fmt_vector(u) + ("" if state.up[k] else " (down)")
+                     for k, u in enumerate(state.usage)]
+            statuses = " ".join(f"{m.id}:{m.status}" for m in state.migrations)
         style = "bold red" if last else None
-        table.add_row(str(n + 1), str(step), tracker_cell, spec_cell, *cells,
-                      " ".join(f"{m.id}:{m.status}" for m in state.migrations), style=style)
+        table.add_row(str(n + 1), str(step), tracker_cell, spec_cell, *cells, statuses,
+                      style=style)
     return table
 
 
 def _side_by_side(spec: Spec, d: Discrepancy):
     from rich.table import Table
 
-    table = Table(title="first diverging step: expected (spec) vs observed (tracker)")
+    table = Table(title="first diverging step: the spec's figures (expected) and the tracker's "
+                  "(observed)")
     table.add_column("what")
-    table.add_column("expected", justify="right")
-    table.add_column("observed", justify="right")
+    table.add_column("spec (expected)", justify="right")
+    table.add_column("tracker (observed)", justify="right")
     table.add_column("")
     exp, obs = d.expected, d.observed
     if "outcome" in exp or "outcome" in obs:
         e, o = exp.get("outcome"), obs.get("outcome")
-        table.add_row("outcome", _fmt(e), _fmt(o), "" if e == o else "≠")
-    if "fault" in obs:
-        table.add_row("tracker fault", "", obs["fault"], "≠")
+        o_text = _fmt(o) if o is not None or "fault" not in obs else (
+            "no reply in time" if d.category == "timeout" else "fault")
+        table.add_row("outcome", _fmt(e), o_text, "" if e == o else "≠")
+    if "pick" in exp or "pick" in obs:
+        table.add_row("device pick", str(exp.get("pick", "-")), str(obs.get("pick", "-")), "≠")
+    if "fault" in obs and "outcome" not in exp and "outcome" not in obs:
+        # The fault itself is printed once, above the tables (with the tracker's stderr).
+        table.add_row("tracker", "a reply",
+                      "no reply in time" if d.category == "timeout" else "fault (above)", "≠")
     if "usage" in exp or "usage" in obs:
         eu, ou = exp.get("usage") or {}, obs.get("usage") or {}
         for h in spec.cloud.host_names:
@@ -114,7 +128,10 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
     """Print the discrepancy for a person: trace table, side-by-side values, invariants."""
     spec = Spec(cloud)
     who = f"tracker {tracker}" if tracker else "the tracker"
-    console.print(f"[bold red]DISCREPANCY[/] {who} {d}")
+    first, *rest = str(d).split("\n")
+    console.print(f"[bold red]DISCREPANCY[/] {who} {first}", highlight=False)
+    for line in rest:  # the tracker's own words (stderr), left-aligned as it wrote them
+        console.print(f"  | {line}", highlight=False, markup=False)
     if d.trace:
         console.print(_trace_table(spec, d))
     console.print(_side_by_side(spec, d))
@@ -126,7 +143,10 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
                           + (f" [dim](Nova bugs {bugs})[/]" if bugs else ""))
     elif d.category in ("accepted", "rejected"):
         console.print("no invariant breaks on the tracker's observation: the tracker and the "
-                      "spec disagree on whether the step is enabled (design.md section 3)")
+                      "spec disagree on whether the step is enabled (docs/spec.md, \"Steps\")")
+    elif d.category == "pick":
+        console.print("the step is accepted by both, but the tracker picked devices the spec "
+                      "does not allow; the state after the step is not compared")
     for line in d.details[:12]:
         console.print(f"    {line}")
 
@@ -138,7 +158,8 @@ def report_console():
 
     if Console().is_terminal:
         return Console(emoji=False)
-    return Console(emoji=False, width=160)
+    # Piped or logged: never wrap a line of figures at 80 columns (tables still need a width).
+    return Console(emoji=False, soft_wrap=True, width=200)
 
 
 def render_text(cloud: Cloud, d: Discrepancy, tracker: str | None = None) -> str:

@@ -1,15 +1,20 @@
-"""The conformance driver: a Hypothesis ``RuleBasedStateMachine`` over the spec's steps.
+"""The conformance driver: Hypothesis's own ``RuleBasedStateMachine`` over the spec's steps.
 
-Each example resets the tracker, draws a *swarm* (a random set of step kinds
-switched off for the whole example, Groce et al., "Swarm Testing", ISSTA 2012)
-so that rare interleavings (an audit between two steps of a move, a host going
-down mid-move) get room, then runs steps.  A step is drawn as an index into
-:meth:`Spec.candidate_steps`: an enabled step or,
-one time in eight, one the spec *rejects* (or a
-step naming things that do not exist).  A step is drawn as a kind and its
-parameters by name, falling back to the first enabled candidate from a drawn
-index (cyclically) when the drawn step is not enabled: names keep later steps
-stable when Hypothesis deletes earlier ones, so runs shrink to short programs.
+Each example resets the tracker on a cloud (the pinned one, or one drawn from
+the family of :mod:`movecheck.conformance.clouds`), switches off a random set
+of step kinds for its whole length (*swarm testing*, Groce et al., ISSTA 2012)
+and then runs rules.  Every rule is one of the situations where tracker bugs
+live (docs/conformance.md, "How steps are generated", says which bug each one
+exists for): any enabled step; a new move of each of the four types equally
+often; a claim that just fits or just does not, for every claiming step; a
+step the spec refuses, mostly one naming a move in flight; a restart of a host
+a move touches, before and after the instance has left it; an audit of such a
+host; a move's next step along its status machine.
+
+A rule draws a step as its kind, then each parameter in turn, every draw an
+index into a list in the spec's order, so each shrinks toward the simplest
+(``boot``, ``h1``, ``i1``, ``small``).  Whether the spec refuses a step, and
+why, is data (:meth:`Spec.rejection`).
 
 Every step goes through :class:`movecheck.conformance.checker.Checker`; the
 first :class:`Discrepancy` fails the example, Hypothesis shrinks it, and every
@@ -19,32 +24,37 @@ a report exists on disk before shrinking ends (and survives Ctrl-C).
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypothesis import strategies as st
+from hypothesis.database import ExampleDatabase
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
 from movecheck.conformance.checker import Checker, Coverage, Discrepancy
+from movecheck.conformance.clouds import clouds
 from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
 from movecheck.conformance.minimize import minimize
+from movecheck.spec.concrete import Spec, State
+from movecheck.spec.errors import InputError
 from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
-from movecheck.spec.steps import CREATING_STEPS, STEPS
-from movecheck.spec.vocab import Cloud, Step
+from movecheck.spec.steps import STEPS
+from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, RESIZE, Cloud, Step
 
-#: One step in REJECT_ONE_IN is drawn among the steps the spec rejects
-#: (the mode is three bits of the rule's one draw).
-REJECT_ONE_IN = 8
+#: Steps that claim resources on a host (boot, resize_claim, live_claim, rebuild_claim).
+CLAIMS = tuple(k for k, d in STEPS.items() if d.claims)
 
-#: Modes (of 0..REJECT_ONE_IN - 1): 0-1 draw a step kind; START_MODE first tries
-#: to start a move; ADVANCE_MODES first try to take a move one step further;
-#: AUDIT_MODES first try an audit of a host an in-progress move touches (the
-#: race bugs live in audits between two steps of a move); the last rejects.
-START_MODE = 2
-ADVANCE_MODES = (3, 4, 5)
-CLAIMS = frozenset(k for k, d in STEPS.items() if d.claims)
-HOST_STEPS = frozenset({"host_down", "host_up", "audit"})
-AUDIT_MODES = (6,)
+#: Rejection codes of a claim that does not fit (capacity or devices).
+MISFIT = frozenset({"does_not_fit", "no_free_devices"})
+
+#: The four move types drawn by the ``new_move`` situation.  An evacuation is
+#: listed twice: it takes two steps to start (its host goes down first), and
+#: listed once it started a third as often as the others.
+MOVE_TYPES = (RESIZE, MIGRATION, LIVE_MIGRATION, EVACUATION, EVACUATION)
 
 #: (migration type, status) -> the move's own steps on the edges leaving it
 #: (``fail`` and ``delete`` are drawn like any other step).
@@ -55,29 +65,40 @@ for _t, _g in STATUS_MACHINES.items():
             _own = tuple(k for k in _d["steps"] if k not in ("fail", "delete"))
             FORWARD[(_t, _a)] = tuple(dict.fromkeys(FORWARD.get((_t, _a), ()) + _own))
 
-#: Step kinds swarm testing may switch off: the choices at branch points of
-#: the status machines and the disruptions.  A move's own progress steps stay
-#: on (a move needs all of them in order), and so does ``boot``.
+#: Step kinds swarm testing may switch off for a whole example: the choices at
+#: branch points of the status machines and the disruptions.  A move's own
+#: progress steps stay on (a move needs all of them in order), and so do
+#: ``boot`` and ``host_down`` (an evacuation needs its host down).
 SWARM_KINDS = ("delete", "resize_claim", "live_claim", "evacuate_start", "confirm", "revert",
-               "live_abort", "fail", "host_down", "host_up", "audit")
+               "live_abort", "fail", "host_up", "audit")
 
-#: The kinds among them that end moves early.
-DISRUPTIONS = frozenset({"delete", "fail", "host_down", "live_abort"})
+#: Swarm draw per kind: 0 = on; a kind is off for the example when the draw is
+#: SWARM_OFF (probability 1/4), so bugs that need several kinds together (a
+#: claim, then an audit) still meet.  Each draw shrinks to 0: everything on.
+SWARM_OFF = 3
 
 #: Many short examples: the default cloud allows two migrations, and the steps
-#: after both have ended rarely find anything new (200 x 15 exercises more
-#: status edges than 100 x 30 in about the same time).
+#: after both have ended rarely find anything new.
 DEFAULT_EXAMPLES = 200
 DEFAULT_STEPS = 15
 DEFAULT_TIMEOUT = 10.0
 
+#: ``st.integers(0, n - 1)`` for list sizes up to 256, built once: an index
+#: into a list in the spec's order shrinks toward its first element.
+_INDEX = [None] + [st.integers(0, n - 1) for n in range(1, 257)]
+
+
+class SetupError(InputError):
+    """The tracker cannot be started or never answers its first ``reset``: a
+    setup problem (exit status 2), not a discrepancy."""
+
 
 @dataclass
 class ConformanceResult:
-    """What one conformance run found (the ``conform`` report fields, design.md 7)."""
+    """What one conformance run found (the ``conform`` report fields, docs/cli.md)."""
 
     tracker: str
-    cloud: Cloud
+    cloud: Cloud | None
     seed: int
     examples: int = 0
     steps: int = 0
@@ -88,6 +109,12 @@ class ConformanceResult:
     seconds: float = 0.0
     interrupted: bool = False
     note: str | None = None
+    #: The cloud of the counterexample (the pinned cloud, or the generated one).
+    failing_cloud: Cloud | None = None
+    #: When the first failure was found: seconds from the start, example number.
+    first_failure_seconds: float | None = None
+    first_failure_example: int | None = None
+    generated_clouds: bool = False
 
     @property
     def ok(self) -> bool:
@@ -97,7 +124,14 @@ class ConformanceResult:
     def steps_per_second(self) -> float:
         return self.steps / self.seconds if self.seconds else 0.0
 
+    @property
+    def shrink_seconds(self) -> float | None:
+        if self.first_failure_seconds is None:
+            return None
+        return max(0.0, self.seconds - self.first_failure_seconds)
+
     def report_fields(self) -> dict[str, Any]:
+        cloud = self.failing_cloud or self.cloud
         return {
             "tracker": self.tracker,
             "examples": self.examples,
@@ -110,13 +144,13 @@ class ConformanceResult:
             "steps_per_second": round(self.steps_per_second),
             "interrupted": self.interrupted,
             "note": self.note,
-            "cloud": self.cloud.to_json(),
+            "generated_clouds": self.generated_clouds,
+            "first_failure": None if self.first_failure_seconds is None else {
+                "seconds": round(self.first_failure_seconds, 3),
+                "example": self.first_failure_example,
+                "shrink_seconds": round(self.shrink_seconds or 0.0, 3)},
+            "cloud": None if cloud is None else cloud.to_json(),
         }
-
-
-def _misfit(reason: str | None) -> bool:
-    """True for a claim the spec rejects because it does not fit (capacity or devices)."""
-    return reason is not None and ("does not fit" in reason or "free devices" in reason)
 
 
 def _unknown_steps(cloud: Cloud) -> tuple[Step, ...]:
@@ -135,7 +169,7 @@ def _unknown_steps(cloud: Cloud) -> tuple[Step, ...]:
 class _Run:
     """State shared by every example of one run."""
 
-    def __init__(self, cloud, tracker, timeout, on_found, progress):
+    def __init__(self, cloud: Cloud | None, tracker, timeout, on_found, progress):
         self.cloud = cloud
         self.tracker = tracker
         self.timeout = timeout
@@ -145,269 +179,452 @@ class _Run:
         self.examples = 0
         self.steps = 0
         self.best: Discrepancy | None = None
+        self.best_cloud: Cloud | None = None
         self.frozen: Discrepancy | None = None
+        self.last: tuple[Discrepancy, Cloud] | None = None
         self.unsupported = frozenset(getattr(tracker, "unsupported_steps", ()) or ())
-        self.unknown = _unknown_steps(cloud)
         self.supported = frozenset(k for k in STEPS if k not in self.unsupported)
+        self.t0 = time.perf_counter()
+        self.first_seconds: float | None = None
+        self.first_example: int | None = None
+        self._specs: dict[Cloud, Spec] = {}
+        self._verdicts: dict[tuple[int, State], tuple] = {}
 
-    def found(self, d: Discrepancy) -> None:
+    def spec(self, cloud: Cloud) -> Spec:
+        """One Spec per cloud (examples often share their cloud)."""
+        spec = self._specs.get(cloud)
+        if spec is None:
+            if len(self._specs) > 512:
+                self._specs.clear()
+                self._verdicts.clear()
+            spec = self._specs[cloud] = Spec(cloud)
+        return spec
+
+    def verdicts(self, spec: Spec, state: State) -> tuple[tuple[Step, str | None], ...]:
+        """:func:`_verdicts`, remembered: examples share most of their states
+        (every one starts from the same few, and shrinking replays prefixes)."""
+        key = (id(spec), state)
+        v = self._verdicts.get(key)
+        if v is None:
+            if len(self._verdicts) > 50_000:
+                self._verdicts.clear()
+            v = self._verdicts[key] = _verdicts(spec, state)
+        return v
+
+    def found(self, d: Discrepancy, cloud: Cloud) -> None:
+        self.last = (d, cloud)
+        if self.first_seconds is None:
+            self.first_seconds = time.perf_counter() - self.t0
+            self.first_example = self.examples
         if d.category == "timeout":
             # Shrinking a hang costs a timeout per attempt: freeze the run on
             # this counterexample (every later example fails at once with it).
             self.frozen = d
         if self.best is None or len(d.trace) < len(self.best.trace):
-            self.best = d
+            self.best, self.best_cloud = d, cloud
             if self.on_found is not None:
-                self.on_found(d)
+                self.on_found(d, cloud)
 
 
-def _machine(run: _Run):
-    from hypothesis import strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
-
-    class ConformanceMachine(RuleBasedStateMachine):
-        def __init__(self):
-            super().__init__()
-            run.examples += 1
-            self.checker = Checker(run.cloud, run.tracker, timeout=run.timeout,
-                                   coverage=run.coverage)
-            self.kinds = tuple(k for k in STEPS if k not in run.unsupported)
-            self.allowed = run.supported
-            self.index = 0
-            self._cands_of, self._cands = None, []
-
-        def _guard(self, fn, *args):
-            try:
-                fn(*args)
-            except Discrepancy as d:
-                run.found(d)
-                raise
-
-        @initialize(swarm=st.integers(0, 4 ** len(SWARM_KINDS) - 1))
-        def start(self, swarm):
-            if run.frozen is not None:
-                raise run.frozen
-            # Each kind is off with probability 1/4 (both of its two bits set),
-            # a disruption (which ends moves early) with probability 1/2: bugs
-            # need several kinds together (a claim, then an audit), and
-            # Hypothesis's own sets would switch most kinds off.  0 = all on.
-            off = frozenset(k for j, k in enumerate(SWARM_KINDS)
-                            if (swarm >> 2 * j) & 3 == 3
-                            or (k in DISRUPTIONS and (swarm >> 2 * j) & 1))
-            off |= run.unsupported
-            # The step kinds this example may draw from (swarm testing).
-            self.kinds = tuple(k for k in STEPS if k not in off) or ("boot",)
-            self.allowed = frozenset(self.kinds)
-            self._guard(self.checker.reset)
-
-        @rule(x=st.integers(0, 2**23 - 1))
-        def step(self, x):
-            # One draw carries mode (3 bits), kind (8 bits) and arguments (12
-            # bits): each draw costs Hypothesis about as much as a whole
-            # trivial rule, and x = 0 still shrinks to the simplest step.
-            # Hypothesis often repeats a value in a sequence (it is good at
-            # finding bugs that need the same value twice); mixing in the step's
-            # position keeps a repeated draw from repeating the same kind of step.
-            self.index += 1
-            x ^= (self.index * 0x9E3779) & 0x7FFFFF
-            mode, k, arg = x & 7, (x >> 3) & 255, x >> 11
-            step = None
-            if mode in ADVANCE_MODES:
-                step = self._advance(arg)
-            elif mode == START_MODE:
-                step = self._start_move(arg)
-            elif mode in AUDIT_MODES:
-                step = self._audit_a_move(arg)
-            if step is None:
-                step = self._choose(self.kinds[k % len(self.kinds)], arg,
-                                    reject=mode == REJECT_ONE_IN - 1)
-            run.steps += 1
-            if run.progress is not None:
-                run.progress(run.examples, run.steps, run.best is not None)
-            self._guard(self.checker.apply, step)
-
-        def _build(self, kind: str, arg: int) -> Step:
-            """The step ``kind`` with parameters decoded from ``arg`` as mixed-radix digits.
-
-            Parameters are names (not positions in a candidate list), so that
-            deleting an earlier step while shrinking leaves later steps alone.
-            """
-            spec, state, cloud = self.checker.spec, self.checker.state, run.cloud
-            params = {}
-            for p in STEPS[kind].params:
-                if p == "migration":
-                    if kind in CREATING_STEPS:
-                        ids = spec.migration_ids
-                        params[p] = ids[min(len(state.migrations), len(ids) - 1)] if ids else "m1"
-                        continue
-                    names = [m.id for m in state.migrations] or ["m1"]
-                elif p == "instance":
-                    names = cloud.instances
-                elif p == "flavor":
-                    names = cloud.flavor_names
-                else:  # host, dest
-                    names = cloud.host_names
-                params[p] = names[arg % len(names)]
-                arg //= len(names)
-            return Step(kind, **params)
-
-        def _advance(self, arg: int) -> Step | None:
-            """A step that takes an in-progress migration along a forward edge, or None.
-
-            Moves need five to seven steps in order; drawn uniformly, the later
-            ones (revert_finish, live_complete) would almost never fire.
-            """
-            spec, state = self.checker.spec, self.checker.state
-            options = []
-            for m in state.migrations:
-                for kind in FORWARD.get((m.migration_type, m.status), ()):
-                    if kind not in self.allowed:
-                        continue
-                    step = (Step(kind, host=m.source) if kind == "host_up"
-                            else Step(kind, migration=m.id))
-                    if spec.why_rejected(state, step) is None:
-                        options.append(step)
-            return options[arg % len(options)] if options else None
-
-        def _candidates(self) -> list[Step]:
-            """Spec.candidate_steps of the current state, computed once per state."""
-            state = self.checker.state
-            if self._cands_of is not state:
-                self._cands = list(self.checker.spec.candidate_steps(state))
-                self._cands_of = state
-            return self._cands
-
-        def _start_move(self, arg: int) -> Step | None:
-            """An enabled step that creates a migration (resize, live, evacuate) or
-            takes down a host with an instance on it (so it can be evacuated), or None."""
-            spec, state = self.checker.spec, self.checker.state
-            if arg % 2:
-                # One time in two: a move whose claim does not fit (it must
-                # change nothing; bug 1549984's rejected claim kept devices).
-                misfits = [c for c in self._candidates()
-                           if c.kind in CREATING_STEPS and c.kind in self.allowed
-                           and _misfit(spec.why_rejected(state, c))]
-                # Prefer claims that need devices: a claim that grabs devices
-                # before its capacity test fails is the bug to catch.
-                greedy = [c for c in misfits if spec.ndev[spec.claim_target(state, c)[1]]]
-                pool = greedy or misfits
-                if pool:
-                    return pool[(arg >> 1) % len(pool)]
-            options = [c for c in self._candidates()
-                       if c.kind in CREATING_STEPS and c.kind in self.allowed
-                       and spec.why_rejected(state, c) is None]
-            if "host_down" in self.allowed and "evacuate_start" in self.allowed:
-                for h in dict.fromkeys(i.host for i in state.instances
-                                       if i is not None and i.vm_state != "deleted"):
-                    if spec.is_up(state, h):
-                        options.append(Step("host_down", host=h))
-            return options[arg % len(options)] if options else None
-
-        def _audit_a_move(self, arg: int) -> Step | None:
-            """An audit of the source or dest of an in-progress move, or None."""
-            if "audit" not in self.allowed:
-                return None
-            spec, state = self.checker.spec, self.checker.state
-            hosts = []
-            for m in state.migrations:
-                if m.status not in TERMINAL[m.migration_type]:
-                    hosts += [h for h in (m.source, m.dest) if h not in hosts]
-            hosts = [h for h in hosts if spec.is_up(state, h)]
-            return Step("audit", host=hosts[arg % len(hosts)]) if hosts else None
-
-        def _choose(self, kind: str, arg: int, reject: bool) -> Step:
-            """The step to run: the drawn one, or a fallback from a drawn position.
-
-            Falling back to *any* enabled step keeps generation efficient (most
-            drawn steps are not enabled); it makes Hypothesis's shrinking
-            positional, which :mod:`movecheck.conformance.minimize` repairs by
-            deleting concrete steps afterwards.
-            """
-            spec, state = self.checker.spec, self.checker.state
-            step = self._build(kind, arg)
-            if reject:
-                if arg % 5 == 4:
-                    return run.unknown[(arg // 5) % len(run.unknown)]
-                if spec.why_rejected(state, step) is not None:
-                    return step
-            else:
-                reason = spec.why_rejected(state, step)
-                if reason is None:
-                    return step
-                if kind in CLAIMS and _misfit(reason) and arg & 1:
-                    # A claim that does not fit is a rejection worth asking
-                    # about often (bug 1549984: the rejected claim kept devices).
-                    return step
-            cands = self._candidates()
-            n = len(cands)
-            allowed = self.allowed
-            if reject:
-                for j in range(n):
-                    c = cands[(arg + j) % n]
-                    if c.kind in allowed and spec.why_rejected(state, c) is not None:
-                        return c
-            # Fall back to the same kind first (boot i2 when i1 is booted), then
-            # to any kind but the host steps, then to an audit: host steps are
-            # almost always enabled, and as fallbacks they would crowd out
-            # moves and keep hosts down.
-            for ok in (frozenset({kind}) & allowed, allowed - HOST_STEPS,
-                       allowed & {"audit"}, allowed, run.supported):
-                for j in range(n):
-                    c = cands[(arg + j) % n]
-                    if c.kind in ok and spec.why_rejected(state, c) is None:
-                        return c
-            # Every host down and host_up unsupported: nothing is enabled; a
-            # rejected audit is still a fair question.
-            return Step("audit", host=run.cloud.host_names[arg % len(run.cloud.hosts)])
-
-    ConformanceMachine.__name__ = "ConformanceMachine"
-    return ConformanceMachine
+def _verdicts(spec: Spec, state: State) -> tuple[tuple[Step, str | None], ...]:
+    """Every candidate step of ``state`` with the spec's rejection code (None: enabled)."""
+    out = []
+    for c in spec.candidate_steps(state):
+        r = spec.rejection(state, c)
+        out.append((c, None if r is None else r.code))
+    return tuple(out)
 
 
-def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int = DEFAULT_EXAMPLES,
-                    steps: int = DEFAULT_STEPS, seed: int | None = None,
-                    timeout: float | None = DEFAULT_TIMEOUT, label: str = "tracker",
-                    database: Any = None, on_found: Callable[[Discrepancy], None] | None = None,
+class _Pools:
+    """The steps worth drawing in one state, each list in the spec's candidate
+    order (simplest first), restricted to the kinds the example allows."""
+
+    def __init__(self, spec: Spec, state: State, allowed: frozenset[str],
+                 verdicts: tuple[tuple[Step, str | None], ...]):
+        self.spec, self.state = spec, state
+        self.enabled = [c for c, code in verdicts if code is None and c.kind in allowed]
+        self.refused = [(c, code) for c, code in verdicts
+                        if code is not None and c.kind in allowed]
+        self._edge: tuple[list[Step], list[Step]] | None = None
+
+    def edge(self) -> tuple[list[Step], list[Step]]:
+        """(claims that just fit, claims that just do not fit).
+
+        A claim *just fits* when it is accepted but the same flavor would not
+        fit again on that host afterwards (capacity or devices); it *just does
+        not fit* when the spec refuses it for capacity or devices only.
+        """
+        if self._edge is None:
+            spec, state = self.spec, self.state
+            fits = []
+            for c in self.enabled:
+                if c.kind in CLAIMS:
+                    host, flavor = spec.claim_target(state, c)
+                    after = spec.next_state(state, c)
+                    if not spec.fits(after, host, flavor) or (
+                            len(spec.free_devices(after, host)) < spec.ndev[flavor]):
+                        fits.append(c)
+            misfits = [c for c, code in self.refused if code in MISFIT and c.kind in CLAIMS]
+            self._edge = (fits, misfits)
+        return self._edge
+
+
+def _pick(draw, items) -> Any:
+    """One of ``items`` (in order; shrinks toward the first)."""
+    if len(items) == 1:
+        return items[0]
+    return items[draw(_INDEX[min(len(items), 256)])]
+
+
+def _pick_by_name(draw, names: tuple, available: list) -> Any:
+    """One of ``available``, drawn as a position in ``names`` (every name there
+    could be): the name drawn if it is available.  Exactly one draw, whatever
+    is available: a step that consumed fewer draws when an earlier step was deleted would shift the meaning of
+    every draw after it, and Hypothesis could no longer shrink by deleting."""
+    if not set(available) <= set(names):
+        # Names that do not exist (steps the spec must refuse): by position.
+        return available[draw(_INDEX[min(len(available), 256)]) % len(available)]
+    k = draw(_INDEX[min(len(names), 256)])
+    value = names[k]
+    # Not available now: the same draw read as a position among those that
+    # are, which keeps the choice uniform (the next available name after k
+    # would favour the kinds that follow long runs of unavailable ones).
+    return value if value in available else available[k % len(available)]
+
+
+#: Every step kind, in the order a drawn kind shrinks toward (``boot`` first).
+KINDS = tuple(STEPS)
+
+
+def _draw_step(draw, pool: list[Step], names: dict[str, tuple]) -> Step:
+    """A step of ``pool``: its kind, then each of its parameters, each a name
+    shrinking toward the first in the spec's order (``boot``; ``h1``, ``i1``,
+    ``small``).  The draws a step consumes depend on its kind alone."""
+    kinds = list(dict.fromkeys(s.kind for s in pool))
+    kind = _pick_by_name(draw, KINDS, kinds)
+    pool = [s for s in pool if s.kind == kind]
+    params = STEPS[kind].params if kind in STEPS else ()
+    for p in params:
+        v = _pick_by_name(draw, names[p], list(dict.fromkeys(getattr(s, p) for s in pool)))
+        pool = [s for s in pool if getattr(s, p) == v]
+    return pool[0]
+
+
+_RUNNER = st.runner()
+_COIN = st.booleans()
+
+
+#: The situations a step is drawn for, in the order a drawn situation shrinks
+#: toward (a move's next step first); each names a method of ConformanceMachine
+#: returning its pool.  A move needs five to seven steps in order, so taking
+#: one further is listed three times; starting one and auditing one of its
+#: hosts (where most race bugs show) twice.
+SITUATIONS = ("next_of_move", "new_move", "move_audit", "enabled", "next_of_move", "edge_claim",
+              "refused", "next_of_move", "new_move", "move_audit", "restart", "disruption")
+
+
+@st.composite
+def steps(draw) -> Step:
+    """The next step: a situation, then a step of that situation's pool drawn as
+    its kind and then each parameter.  When the situation is absent (no move
+    in flight to audit), any enabled step."""
+    machine = draw(_RUNNER)
+    pool = getattr(machine, _pick(draw, SITUATIONS))(draw)
+    if not pool:
+        pools = machine.pools()
+        # Last resort, when the example's swarm switched off every step still
+        # possible: a step naming something that does not exist.
+        pool = (machine.enabled(draw) or pools.enabled or [c for c, _ in pools.refused]
+                or machine.unknown())
+    return _draw_step(draw, pool, machine.names)
+
+
+#: Steps that end moves early or for good (an instance is booted at most once).
+DISRUPTIONS = frozenset({"delete", "fail", "live_abort"})
+
+#: Kinds the ``enabled`` situation leaves to ``new_move``, ``restart`` and
+#: ``disruption``.
+_NOT_ANY = frozenset({"resize_claim", "live_claim", "evacuate_start", "host_down",
+                      "host_up"}) | DISRUPTIONS
+
+#: One draw per swarm kind (see SWARM_OFF).
+SWARMS = st.tuples(*(_INDEX[SWARM_OFF + 1] for _ in SWARM_KINDS))
+
+
+class ConformanceMachine(RuleBasedStateMachine):
+    """One example: reset the tracker, then rules, each applying one step to the
+    tracker and the spec in lock step.  The rules are the situations of
+    docs/conformance.md; each draws its step with :func:`steps`.  The two
+    subclasses differ only in where the cloud comes from, and a run binds one
+    of them to itself with :func:`conformance_machine`."""
+
+    run: _Run
+
+    def __init__(self):
+        super().__init__()
+        self.run.examples += 1
+        self.checker: Checker | None = None
+        self.allowed = self.run.supported
+        self._pools: _Pools | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def start(self, cloud: Cloud, swarm: tuple[int, ...]) -> None:
+        """Reset the tracker on ``cloud``; switch off this example's swarm."""
+        run = self.run
+        if run.frozen is not None:
+            raise run.frozen
+        # A disruption is off for half the examples, any other kind for a quarter.
+        off = {k for k, x in zip(SWARM_KINDS, swarm, strict=True)
+               if x == SWARM_OFF or (k in DISRUPTIONS and x % 2)}
+        self.allowed = run.supported - off
+        self.checker = Checker(cloud, run.tracker, timeout=run.timeout, coverage=run.coverage,
+                               spec=run.spec(cloud))
+        #: Every name each step parameter could take on this cloud.
+        self.names = {"migration": cloud.migration_ids(), "instance": cloud.instances,
+                      "host": cloud.host_names, "dest": cloud.host_names,
+                      "flavor": cloud.flavor_names}
+        try:
+            self.checker.reset()
+        except Discrepancy as d:
+            run.found(d, cloud)
+            raise
+
+    def pools(self) -> _Pools:
+        state = self.checker.state
+        if self._pools is None or self._pools.state is not state:
+            spec = self.checker.spec
+            self._pools = _Pools(spec, state, self.allowed, self.run.verdicts(spec, state))
+        return self._pools
+
+    def apply(self, step: Step) -> None:
+        run = self.run
+        run.steps += 1
+        if run.progress is not None:
+            run.progress(run.examples, run.steps, run.best is not None)
+        try:
+            self.checker.apply(step)
+        except Discrepancy as d:
+            run.found(d, self.checker.cloud)
+            raise
+
+    def unknown(self, draw=None) -> list[Step]:
+        """Steps naming a step, host, flavor, instance or migration that does not exist."""
+        return [s for s in _unknown_steps(self.checker.cloud) if s.kind not in self.run.unsupported]
+
+    def in_flight(self) -> list:
+        return [m for m in self.checker.state.migrations
+                if m.status not in TERMINAL[m.migration_type]]
+
+    # ------------------------------------------------------------------ situations
+
+    def enabled(self, draw) -> list[Step]:
+        """Any enabled step but those that start moves (``new_move`` starts the
+        four types equally often) and host restarts (``restart``): they are
+        almost always enabled, and drawn here they would crowd out the rest."""
+        return [c for c in self.pools().enabled if c.kind not in _NOT_ANY]
+
+    def new_move(self, draw) -> list[Step]:
+        """A new move, each of the four types equally often.  An evacuation needs
+        its instance's host down: when no host with a movable instance is down,
+        the step takes one down instead (the evacuation can start next)."""
+        pools, spec, state = self.pools(), self.checker.spec, self.checker.state
+        if len(state.migrations) >= self.checker.cloud.max_migrations:
+            return []
+        mtype = _pick(draw, MOVE_TYPES)
+        if mtype == EVACUATION:
+            pool = [c for c in pools.enabled if c.kind == "evacuate_start"]
+            if not pool and "evacuate_start" in self.allowed:
+                hosts = {i.host for i in state.instances
+                         if i is not None and i.vm_state != "deleted"
+                         and spec.in_progress_of(state, i.id) is None}
+                pool = [c for c in pools.enabled if c.kind == "host_down" and c.host in hosts]
+            return pool
+        if mtype == LIVE_MIGRATION:
+            return [c for c in pools.enabled if c.kind == "live_claim"]
+        cold = mtype == MIGRATION
+        return [c for c in pools.enabled if c.kind == "resize_claim"
+                and (c.flavor == spec.instance(state, c.instance).flavor) == cold]
+
+    def disruption(self, draw) -> list[Step]:
+        """A step that ends a move early or for good: ``delete``, ``fail``,
+        ``live_abort`` (kept to one situation of ten: an example whose instances
+        are deleted early has nothing left to move)."""
+        return [c for c in self.pools().enabled if c.kind in DISRUPTIONS]
+
+    def edge_claim(self, draw) -> list[Step]:
+        """A claim that just fits, or just does not fit (capacity or devices), for
+        every claiming step: boot, resize_claim, live_claim and rebuild_claim."""
+        just_fit, misfit = self.pools().edge()
+        if draw(_COIN):
+            return misfit or just_fit
+        return just_fit or misfit
+
+    def refused(self, draw) -> list[Step]:
+        """A step the spec refuses: mostly one naming a move in flight (a confirm
+        before finish, a second move of a moving instance), or any refused step,
+        or one naming something that does not exist."""
+        what = _pick(draw, ["move", "any", "unknown"])
+        if what == "unknown":
+            return self.unknown()
+        pool = [c for c, _ in self.pools().refused]
+        if what == "move":
+            moving = self.in_flight()
+            ids = {m.id for m in moving}
+            instances = {m.instance for m in moving}
+            pool = [c for c in pool if c.migration in ids or c.instance in instances] or pool
+        return pool
+
+    def restart(self, draw) -> list[Step]:
+        """A restart of a host a move touches, in two steps: ``host_down`` of the
+        source or dest of a move in flight (of any move when none is), before
+        or after the instance has left it; then, while a host is down,
+        ``host_up`` (Nova's ``init_host``: where a restart forgets or frees
+        what a move holds)."""
+        enabled = self.pools().enabled
+        ups = [c for c in enabled if c.kind == "host_up"]
+        if ups:
+            return ups
+        moves = self.in_flight() or self.checker.state.migrations
+        touched = {h for m in moves for h in (m.source, m.dest)}
+        return [c for c in enabled if c.kind == "host_down" and c.host in touched]
+
+    def move_audit(self, draw) -> list[Step]:
+        """An audit (``update_available_resource``) of a host an in-flight move
+        touches: between any two steps of a move is where the race bugs live."""
+        if "audit" not in self.allowed:
+            return []
+        touched = {h for m in self.in_flight() for h in (m.source, m.dest)}
+        return [c for c in self.pools().enabled if c.kind == "audit" and c.host in touched]
+
+    def next_of_move(self, draw) -> list[Step]:
+        """A move's next step along its status machine (drawn uniformly, the later
+        steps of a move, such as ``revert_finish``, would almost never fire)."""
+        pools = self.pools()
+        # An instance whose host is down is an evacuation waiting to start, and
+        # a host a move touches that is down is waiting to start again (the
+        # status machines name host_up only for an evacuation's source).
+        touched = {h for m in self.checker.state.migrations for h in (m.source, m.dest)}
+        pool = [c for c in pools.enabled if c.kind == "evacuate_start"
+                or (c.kind == "host_up" and c.host in touched)]
+        for m in self.in_flight():
+            own = FORWARD.get((m.migration_type, m.status), ())
+            pool += [c for c in pools.enabled if c.kind in own and (
+                c.migration == m.id or (c.kind == "host_up" and c.host == m.source))]
+            # A move's claim that does not fit (an evacuation's rebuild_claim on
+            # a full destination) is still its next step to ask for: leaving it
+            # out would steer every run away from the situation.
+            pool += [c for c, code in pools.refused
+                     if code in MISFIT and c.kind in own and c.migration == m.id]
+        return pool
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(step=steps())
+    def step(self, step):
+        """Apply one step to the tracker and the spec; compare."""
+        self.apply(step)
+
+
+class PinnedCloud(ConformanceMachine):
+    """Every example on the cloud the user pinned."""
+
+    @initialize(swarm=SWARMS)
+    def reset(self, swarm):
+        self.start(self.run.cloud, swarm)
+
+
+class GeneratedClouds(ConformanceMachine):
+    """Each example on its own cloud from :func:`movecheck.conformance.clouds.clouds`."""
+
+    @initialize(cloud=clouds(), swarm=SWARMS)
+    def reset(self, cloud, swarm):
+        self.start(cloud, swarm)
+
+
+def conformance_machine(run: _Run) -> type[ConformanceMachine]:
+    """The machine class bound to one run (its rules are :class:`ConformanceMachine`'s)."""
+    base = PinnedCloud if run.cloud is not None else GeneratedClouds
+    return type(base.__name__, (base,), {"run": run})
+
+
+class KeyedDatabase(ExampleDatabase):
+    """An example database whose keys are prefixed with a digest of the tracker
+    and the cloud, so that runs of different trackers or clouds sharing one
+    database never replay each other's examples."""
+
+    def __init__(self, inner: ExampleDatabase, scope: str):
+        super().__init__()
+        self.inner = inner
+        self.prefix = hashlib.sha256(scope.encode()).digest()[:8]
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.inner.save(self.prefix + key, value)
+
+    def fetch(self, key: bytes):
+        return self.inner.fetch(self.prefix + key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self.inner.delete(self.prefix + key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.inner.move(self.prefix + src, self.prefix + dest, value)
+
+
+def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
+                    examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS,
+                    seed: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+                    label: str = "tracker", database: Any = None,
+                    on_found: Callable[[Discrepancy, Cloud], None] | None = None,
                     progress: Callable[[int, int, bool], None] | None = None,
                     tracker: Any = None) -> ConformanceResult:
-    """Run Hypothesis-driven conformance of ``factory()`` against the spec on ``cloud``.
+    """Run Hypothesis-driven conformance of ``factory()`` against the spec.
 
-    ``database`` is a Hypothesis example database (None: none, so a seeded run
-    is reproducible); ``on_found`` is called with each shorter counterexample
-    as soon as it is found; ``progress(examples, steps, found)`` after each step.
-    Ctrl-C ends the run early with ``interrupted`` set and the best
-    counterexample so far.  Never raises for tracker faults: they are discrepancies.
-    A tracker created here (``tracker`` None) is closed at the end.
+    ``cloud`` None draws each example's cloud from the family of
+    :mod:`movecheck.conformance.clouds`; a cloud pins it.  ``database`` is a
+    Hypothesis example database (None: none, so a seeded run is
+    reproducible); ``on_found(discrepancy, cloud)`` is called with each
+    shorter counterexample as soon as it is found; ``progress(examples,
+    steps, found)`` after each step.  Ctrl-C ends the run early with
+    ``interrupted`` set and the best counterexample so far.  Tracker faults
+    are discrepancies; a tracker that cannot be created or never answers its
+    first ``reset`` raises :class:`SetupError`.  A tracker created here
+    (``tracker`` None) is closed at the end.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, settings
     from hypothesis import seed as hseed
     from hypothesis.errors import Flaky
     from hypothesis.stateful import run_state_machine_as_test
 
+    from movecheck.spec.cloudfile import default_cloud
+
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
-    result = ConformanceResult(label, cloud, seed)
+    result = ConformanceResult(label, cloud, seed, generated_clouds=cloud is None)
     t0 = time.perf_counter()
     own = tracker is None
     if own:
         try:
             tracker = guarded_call(factory, ..., what=f"creating tracker {label}", timeout=timeout)
         except TrackerFault as e:
-            result.discrepancy = Discrepancy(-1, str(e), {}, {"fault": str(e)}, [])
-            result.seconds = time.perf_counter() - t0
-            return result
-    # One reset up front: a jsonl tracker declares its capabilities in its reply.
-    probe = Checker(cloud, tracker, timeout=timeout)
+            raise SetupError(f"tracker {label} could not be created: {e}") from None
+    # One reset up front: a jsonl tracker declares its capabilities and
+    # unsupported steps in its reply; a tracker that fails it never started.
+    probe = Checker(cloud or default_cloud(), tracker, timeout=timeout)
     try:
         probe.reset()
     except Discrepancy as d:
-        result.discrepancy = d
+        if d.category in ("fault", "timeout"):
+            if own:
+                _close(tracker, timeout)
+            raise SetupError(f"tracker {label} did not start: {d.message}") from None
+        result.discrepancy, result.failing_cloud = d, probe.cloud
     result.capabilities = probe.capabilities
     run = _Run(cloud, tracker, timeout, on_found, progress)
     result.unsupported_steps = tuple(k for k in STEPS if k in run.unsupported)
-    machine = _machine(run)
-    # Distinguish trackers and clouds in a shared example database.
-    machine._hypothesis_internal_add_digest = f"{label}|{cloud.to_json()}".encode()
-    machine = hseed(seed)(machine)
+    machine = hseed(seed)(conformance_machine(run))
+    if database is not None:
+        scope = f"{label}|{'generated' if cloud is None else cloud.to_json()}"
+        database = KeyedDatabase(database, scope)
     conf = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
@@ -418,25 +635,38 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int =
             with alarm_handler():
                 run_state_machine_as_test(machine, settings=conf)
     except Discrepancy as d:
-        # The last run Hypothesis makes is its minimal example; delete concrete
-        # steps Hypothesis could not (see movecheck.conformance.minimize).
-        result.discrepancy = d if d.category == "timeout" else minimize(cloud, tracker, d, timeout)
-        if on_found is not None and len(result.discrepancy.trace) < len(d.trace):
-            on_found(result.discrepancy)
+        # The last run Hypothesis makes is its minimal example.
+        result.discrepancy, result.failing_cloud = run.best, run.best_cloud
+        if run.last is not None and run.last[0] is d and len(d.trace) <= len(run.best.trace):
+            result.discrepancy, result.failing_cloud = run.last
+        if result.discrepancy.category != "timeout":
+            # Steps drawn from what the state allows change meaning when an
+            # earlier step is deleted; delete concrete steps Hypothesis could not.
+            shorter = minimize(result.failing_cloud, tracker, result.discrepancy, timeout)
+            if len(shorter.trace) < len(result.discrepancy.trace):
+                result.discrepancy = shorter
+                if on_found is not None:
+                    on_found(shorter, result.failing_cloud)
     except Flaky as e:
-        result.discrepancy = run.best
+        result.discrepancy, result.failing_cloud = run.best, run.best_cloud
         result.note = (f"the tracker is not deterministic (Hypothesis: {type(e).__name__}); "
                        "the counterexample shown is the shortest seen")
     except KeyboardInterrupt:
         result.interrupted = True
-        result.discrepancy = run.best
+        result.discrepancy, result.failing_cloud = run.best, run.best_cloud
     finally:
         result.examples, result.steps = run.examples, run.steps
         result.coverage = run.coverage
+        result.first_failure_seconds = run.first_seconds
+        result.first_failure_example = run.first_example
         if own:
-            try:
-                guarded_call(tracker.close, ..., what="close()", timeout=timeout)
-            except TrackerFault:
-                pass  # a tracker that cannot close cleanly must not hide the report
+            _close(tracker, timeout)
         result.seconds = time.perf_counter() - t0
     return result
+
+
+def _close(tracker: Any, timeout: float | None) -> None:
+    try:
+        guarded_call(tracker.close, ..., what="close()", timeout=timeout)
+    except TrackerFault:
+        pass  # a tracker that cannot close cleanly must not hide the report

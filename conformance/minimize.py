@@ -1,8 +1,9 @@
 """Deleting concrete steps from a counterexample until no single deletion keeps it.
 
-Hypothesis shrinks the *draws* of the driver; because a drawn step that is not
-enabled falls back to another step by position, deleting an early draw can
-change what later draws mean, and Hypothesis stops at a local minimum.  This
+Hypothesis shrinks the *draws* of the driver; because each step is drawn from
+what the state allows (a move's next step exists only once the move does),
+deleting an early step can change what later draws mean, and Hypothesis
+stops at a local minimum (two moves in parallel where one shows the bug).  This
 pass works on the concrete steps instead (Zeller's delta debugging, one step
 at a time): replay the trace without step k against a freshly reset tracker;
 keep the deletion if a discrepancy of the same kind still shows.  A step
@@ -13,30 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from movecheck.conformance.checker import Checker, Discrepancy
-from movecheck.spec.vocab import Cloud, Step
-
-#: Trace-entry fields that are not step parameters.
-ENTRY_EXTRAS = ("expected", "picks")
-
-
-def step_of(entry: dict[str, Any]) -> Step:
-    """The :class:`Step` of a trace entry (unknown step names included, unchecked)."""
-    params = {k: v for k, v in entry.items() if k != "step" and k not in ENTRY_EXTRAS}
-    return Step(entry["step"], **params)
-
-
-def replay_steps(cloud: Cloud, tracker: Any, steps: list[Step], timeout: float | None,
-                 ) -> Discrepancy | None:
-    """Run ``steps`` against the tracker in lock step with the spec; the discrepancy or None."""
-    checker = Checker(cloud, tracker, timeout=timeout)
-    try:
-        checker.reset()
-        for step in steps:
-            checker.apply(step)
-    except Discrepancy as d:
-        return d
-    return None
+from movecheck.conformance.checker import Discrepancy
+from movecheck.conformance.replay import replay_steps, step_of
+from movecheck.spec.vocab import Cloud
 
 
 def _signature(d: Discrepancy) -> tuple:

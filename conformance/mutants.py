@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from movecheck.conformance.driver import DEFAULT_TIMEOUT, ConformanceResult, run_conformance
-from movecheck.spec.errors import InputError
+from movecheck.spec.errors import InputError, Interrupted
 from movecheck.spec.vocab import Cloud
 
 #: Where the catalogue lives unless ``--catalogue`` says otherwise.
@@ -64,6 +64,8 @@ class MutantResult:
             "caught": self.caught,
             "seconds": round(self.result.seconds, 3),
             "counterexample_length": None if d is None else len(d.trace),
+            "first_failure_seconds": None if self.result.first_failure_seconds is None
+            else round(self.result.first_failure_seconds, 3),
             "examples": self.result.examples,
             "steps": self.result.steps,
             "invariants": [] if d is None else d.invariants,
@@ -119,7 +121,7 @@ def load_catalogue(spec: str = DEFAULT_CATALOGUE) -> list[Mutant]:
     return [_mutant(str(n), e) for n, e in items]
 
 
-def run_mutants(cloud: Cloud, *, mutants: list[Mutant] | None = None,
+def run_mutants(cloud: Cloud | None, *, mutants: list[Mutant] | None = None,
                 reference: Callable[[], Any] | None = None,
                 examples: int = DEFAULT_MUTANT_EXAMPLES, steps: int = DEFAULT_MUTANT_STEPS,
                 seed: int = 0, timeout: float | None = DEFAULT_TIMEOUT,
@@ -137,6 +139,13 @@ def run_mutants(cloud: Cloud, *, mutants: list[Mutant] | None = None,
             progress(m.name, None)
         r = run_conformance(m.factory, cloud, examples=examples, steps=steps, seed=seed,
                             timeout=timeout, label=m.name)
+        if r.interrupted:
+            # A stopped run is no verdict on this mutant or the ones after it.
+            raise Interrupted({"mutants_run": len(out), "mutants_total": len(mutants),
+                               "caught": sum(x.caught for x in out),
+                               "interrupted_at": m.name,
+                               "results": [x.to_json() for x in out]},
+                              f"bug catalogue stopped at {m.name}")
         out.append(MutantResult(m, r))
         if progress is not None:
             progress(m.name, out[-1])
@@ -145,10 +154,16 @@ def run_mutants(cloud: Cloud, *, mutants: list[Mutant] | None = None,
         factory = reference or resolve_tracker("reference", timeout=timeout)
         ref = run_conformance(factory, cloud, examples=reference_examples, steps=steps,
                               seed=seed, timeout=timeout, label="reference")
+        if ref.interrupted:
+            raise Interrupted({"mutants_run": len(out), "mutants_total": len(mutants),
+                               "caught": sum(x.caught for x in out),
+                               "interrupted_at": "reference tracker",
+                               "results": [x.to_json() for x in out]},
+                              "bug catalogue stopped while checking the reference tracker")
     return out, ref
 
 
-def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cloud: Cloud,
+def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cloud: Cloud | None,
                   seed: int, seconds: float) -> str:
     """docs/bugs.md: the catalogue table and each shrunk counterexample."""
     caught = sum(r.caught for r in results)
@@ -163,8 +178,10 @@ def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cl
         "(a discrepancy with the spec) and the reference tracker must pass.",
         "",
         "This page is generated: `movecheck mutants --seed "
-        f"{seed} --write-docs docs/bugs.md` (default cloud: {len(cloud.hosts)} hosts, "
-        f"{len(cloud.instances)} instances, {cloud.max_migrations} migrations).",
+        f"{seed} --write-docs docs/bugs.md` ("
+        + ("each example on its own generated cloud, docs/conformance.md" if cloud is None else
+           f"cloud: {len(cloud.hosts)} hosts, {len(cloud.instances)} instances, "
+           f"{cloud.max_migrations} migrations") + ").",
         "",
         f"**{caught} of {len(results)} bugs caught** in {seconds:.1f} s; reference tracker: "
         + ("passes" if ref is not None and ref.ok else "FAILS" if ref is not None else "not run")

@@ -32,15 +32,15 @@ def pytest_case(factory: Callable[[], Any], *, cloud: Any = None, examples: int 
                 name: str | None = None) -> Callable[..., None]:
     """A pytest test function running conformance of ``factory()`` against the spec.
 
-    ``cloud`` is a :class:`~movecheck.spec.vocab.Cloud` (default: the embedded
-    default cloud); ``seeds`` parametrises the test (None: a fresh seed per
-    run, printed in the report); ``database`` overrides Hypothesis's.
+    ``cloud`` is a :class:`~movecheck.spec.vocab.Cloud` (default: each example
+    draws its own, docs/conformance.md "Generated clouds"); ``seeds``
+    parametrises the test (None: a fresh seed per run, printed in the report);
+    ``database`` overrides Hypothesis's.
     """
     import pytest
 
     from movecheck.conformance.counterexample import render_text
     from movecheck.conformance.driver import run_conformance
-    from movecheck.spec.cloudfile import default_cloud
 
     label = name or f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', factory)}"
     seed_list = list(seeds)
@@ -50,12 +50,12 @@ def pytest_case(factory: Callable[[], Any], *, cloud: Any = None, examples: int 
     def test_conformance(movecheck_seed):
         from hypothesis import settings
 
-        c = cloud if cloud is not None else default_cloud()
         db = settings.default.database if database is _DEFAULT else database
-        result = run_conformance(factory, c, examples=examples, steps=steps, seed=movecheck_seed,
-                                 timeout=timeout, label=label, database=db)
+        result = run_conformance(factory, cloud, examples=examples, steps=steps,
+                                 seed=movecheck_seed, timeout=timeout, label=label, database=db)
         if result.discrepancy is not None:
-            raise AssertionError(f"seed {result.seed}\n" + render_text(c, result.discrepancy, label))
+            raise AssertionError(f"seed {result.seed}\n" + render_text(
+                result.failing_cloud, result.discrepancy, label))
         assert result.steps > 0, "no step was run"
 
     test_conformance.__doc__ = f"movecheck conformance of {label} against the spec."

@@ -1,4 +1,4 @@
-"""The report envelope every ``--json`` report shares (design.md section 7).
+"""The report envelope every ``--json`` report shares (docs/cli.md, "Report envelope").
 
 Every report is one JSON object with at least ``command``, ``ok``, ``seconds``
 and ``movecheck_version``; the per-command fields are added by the command.

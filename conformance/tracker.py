@@ -1,4 +1,4 @@
-"""The tracker adapter contract (design.md section 6).
+"""The tracker adapter contract (docs/adapters.md, "The contract").
 
 A tracker is anything with these four methods and a ``capabilities`` set.
 Conformance drives it step by step and compares it with the spec; it compares

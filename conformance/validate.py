@@ -14,6 +14,7 @@ which picks it assumed — not one arbitrary, possibly misleading, reading.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from movecheck.conformance.protocol import first_error
 from movecheck.spec import Spec, State
 from movecheck.spec.errors import InputError
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
+from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, Observation, Step
 
 OPS = ("reset", "apply", "observe", "close")
@@ -147,6 +149,14 @@ class Validator:
     def _apply(self, obj, lineno) -> bool:
         spec = self.spec
         step = _step(obj["step"])
+        if step.kind not in STEPS:
+            # A name one typo away from a real step is a mistake in the trace, not tracker
+            # behaviour (a deliberately unknown step, like the driver's no_such_step probe,
+            # is left to the spec, which rejects it).
+            close = difflib.get_close_matches(step.kind, STEPS, n=1, cutoff=0.7)
+            if close:
+                raise InputError(f"{self.where} line {lineno}: field step: unknown step "
+                                 f"{step.kind!r}; did you mean {close[0]!r}?")
         reply = obj["reply"]
         accepted = reply["result"] == "accepted"
         self.result.steps += 1

@@ -1,6 +1,6 @@
 """The API, conductor and compute managers of the reference cloud: one method per step.
 
-Each step of design.md section 3 is performed as Nova performs it
+Each step of docs/spec.md ("Steps") is performed as Nova performs it
 (``nova/compute/api.py`` checks, ``nova/conductor/manager.py`` and
 ``conductor/tasks/*`` build migrations, ``nova/compute/manager.py`` writes
 statuses and calls the :class:`ResourceTracker` of the host involved).  A

@@ -8,7 +8,8 @@ and saves it through :class:`movecheck.model.store.Store`.
 
 Status sets below are the model's own reading of Nova's DB API filters
 (``nova/db/main/api.py`` ``migration_get_in_progress_by_host_and_node``,
-nova-moves.md 4.1), written independently of :mod:`movecheck.spec.statuses`.
+``nova/compute/resource_tracker.py`` ``_update_usage_from_migrations``), written
+independently of :mod:`movecheck.spec.statuses`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from movecheck.spec.vocab import MigrationContext
 #: Statuses after which a migration is over: the DB API's "not in progress" list
 #: (confirmed/reverted/error since Kilo, failed 0f8f854c26, completed e5b8060c08,
 #: cancelled 58cb7e56db).  ``done`` is *not* here: an evacuation that is done
-#: still holds the down source until it restarts (nova-moves.md 3.3).
+#: still holds the down source until it restarts (``nova/compute/manager.py``
+#: ``_destroy_evacuated_instances``).
 FINISHED_STATUSES = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled"})
 
 #: Statuses in which the instance has left the source: the source compute set

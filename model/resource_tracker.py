@@ -14,7 +14,7 @@ and enough free devices, ``_test_pci``) runs before anything is taken; a
 raises (``MoveClaim.abort`` -> ``drop_move_claim``).
 
 :meth:`ResourceTracker.update_available_resource` is the audit
-(nova-moves.md 4.1, 4.2 and 8): it throws the in-memory view away and
+(``nova/compute/resource_tracker.py`` ``update_available_resource``): it throws the in-memory view away and
 recomputes it from the records - the instances on the host and the
 in-progress migrations from or to it, with the incoming / outbound /
 same-node rules, the MigrationContext's old and new devices, and the
@@ -93,7 +93,7 @@ class ResourceTracker:
     """The resource tracker of one compute host (one node)."""
 
     #: Statuses the audit's migration query leaves out (the DB API's in-progress
-    #: filter, nova-moves.md 4.1, as of Victoria).
+    #: filter in ``nova/compute/resource_tracker.py``, as of Victoria).
     AUDIT_EXCLUDED_STATUSES: frozenset[str] = FINISHED_STATUSES
 
     def __init__(self, host: str, store: Store, flavors: Flavors):
@@ -224,7 +224,8 @@ class ResourceTracker:
         return self._move_claim(instance, migration, migration.new_flavor, "pre-migrating", True)
 
     def live_migration_claim(self, instance: InstanceRecord, migration: MigrationRecord) -> MoveClaim:
-        """``live_migration_claim``: the status stays ``accepted`` (nova-moves.md 3.2)."""
+        """``live_migration_claim``: the status stays ``accepted``
+        (``nova/compute/manager.py`` ``check_can_live_migrate_destination``)."""
         return self._move_claim(instance, migration, instance.flavor, "accepted", True)
 
     def rebuild_claim(self, instance: InstanceRecord, migration: MigrationRecord) -> MoveClaim:
@@ -342,7 +343,8 @@ class ResourceTracker:
 
     def _update_usage_from_migration(self, inst: InstanceRecord, m: MigrationRecord) -> None:
         """``_update_usage_from_migration``: the incoming / outbound / same-node rules of
-        nova-moves.md 4.2, with the MigrationContext's devices."""
+        ``nova/compute/resource_tracker.py`` ``_update_usage_from_migration``, with the
+        MigrationContext's devices."""
         incoming = m.dest_compute == self.host
         outbound = m.source_compute == self.host
         tracked = inst.uuid in self.tracked_instances

@@ -1,4 +1,4 @@
-"""The reference tracker as a conformance adapter (design.md section 6).
+"""The reference tracker as a conformance adapter (docs/adapters.md).
 
 :class:`ReferenceTracker` drives a :class:`~movecheck.model.compute.NovaCloud`
 over a SQLite :class:`~movecheck.model.store.Store` and observes every part

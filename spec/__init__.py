@@ -1,7 +1,7 @@
 """movecheck.spec: the vocabulary and the spec of move resource tracking.
 
 - :mod:`.vocab` — Cloud, Host, Flavor, Instance, Migration, MigrationContext,
-  Step, Outcome, Observation (design.md section 2);
+  Step, Outcome, Observation (docs/spec.md, "State");
 - :mod:`.steps` — every step's whole definition (prose, Nova function, guard, effect);
   :mod:`.invariants` — every invariant; both written once (docs/one-spec.md);
 - :mod:`.state` — the state the rules read; :mod:`.statuses` — the status machine of

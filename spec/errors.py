@@ -39,10 +39,14 @@ class Interrupted(KeyboardInterrupt):
     treating it as a failure.
     """
 
-    def __init__(self, partial: dict[str, Any] | None = None, message: str = "interrupted"):
+    def __init__(self, partial: dict[str, Any] | None = None, message: str = "interrupted",
+                 fields: dict[str, Any] | None = None):
         super().__init__(message)
         self.partial: dict[str, Any] = dict(partial or {})
         self.message = message
+        #: Optional report fields the command would have written (a counterexample found
+        #: so far, say); the command line puts them at the top of the partial report.
+        self.fields: dict[str, Any] = dict(fields or {})
 
     def __str__(self) -> str:
         return self.message

@@ -1,8 +1,8 @@
-"""The spec's invariants: each defined once, in this file (design.md sections 4 and 5).
+"""The spec's invariants: each defined once, in this file (docs/spec.md, "Invariants"; docs/one-spec.md).
 
 Each invariant has a name (used in every report), a kind (``state`` for a
 one-state invariant, ``transition`` for a two-state property over a step), the
-Nova bug IDs it guards against (nova-moves.md section 6) and a rule.  Like the
+Nova bug IDs it guards against (Launchpad bug numbers, docs/bugs.md) and a rule.  Like the
 steps' rules (:mod:`movecheck.spec.steps`), a rule is written once over the
 operations of :mod:`movecheck.spec.interpret.terms` and read twice: it yields
 ``(condition, message, *arguments)`` conjuncts; the concrete reading reports
@@ -10,7 +10,7 @@ the message of every false one (:func:`violations`), the Z3 reading conjoins
 them (:mod:`movecheck.spec.interpret.z3`).  ``message`` is a format string or a
 function of the arguments, only called when the conjunct is false.
 
-``auxiliary`` invariants are not in design.md; they strengthen the others so
+``auxiliary`` invariants are not among the invariants a user states; they strengthen the others so
 that induction goes through, and are proved like them.  :data:`ABSTRACTION`
 holds the facts the Z3 reading needs about its own encoding (docs/proofs.md);
 the one written here (``context_devices``) is a fact of the spec that the

@@ -1,9 +1,9 @@
 """The migration status machine of each migration type, kept as data.
 
 Nova never merged a migration state machine (reviews 197668/197669 were
-abandoned; ``Migration.status`` is still a free string, nova-moves.md 1 and
-3.5).  These graphs are movecheck's reading of the de-facto graph that Nova's
-status writers produce, restricted to the steps of design.md section 3, and
+abandoned; ``Migration.status`` is still a free string in Nova's migration object,
+``nova/objects/migration.py``).  These graphs are movecheck's reading of the de-facto graph that Nova's
+status writers produce, restricted to the steps of docs/spec.md ("Steps"), and
 they are the single source used by the spec (``status_graph`` invariant), the
 docs and the ``graph`` command.
 
@@ -76,12 +76,13 @@ _EDGES = {
     EVACUATION: _EVACUATION_EDGES,
 }
 
-#: Status a failed move ends in (design.md section 3, "failure").
+#: Status a failed move ends in (docs/spec.md, "Status machines").
 FAILURE_STATUS = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed", EVACUATION: "error"}
 
 #: Statuses in which the instance has already landed on the destination:
 #: from then on the source holds the old flavor for the migration
-#: (nova-moves.md 4.3, rows "post-migrating" to "reverted"; 3.3 "done").
+#: (``nova/compute/resource_tracker.py`` ``_update_usage_from_migration``;
+#: ``nova/compute/manager.py`` rebuild sets "done").
 LANDED = {
     RESIZE: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
     MIGRATION: frozenset({"post-migrating", "finished", "confirming", "reverting"}),

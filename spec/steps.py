@@ -1,4 +1,4 @@
-"""The spec's steps: each step's whole definition, in one place (design.md sections 3 and 5).
+"""The spec's steps: each step's whole definition, in one place (docs/spec.md, "Steps").
 
 Each step below is one class used as a namespace: its Nova function, its
 parameters, in domain words when it is enabled and what it does, and the rule
@@ -82,7 +82,7 @@ def type_is(sl, *types: str):
 
 # --------------------------------------------------------------------------- the accounting rule
 # What each host must be charged, recomputed from the records: Nova's
-# update_available_resource (nova-moves.md 4.1-4.4 and 8).  The conservation
+# update_available_resource (nova/compute/resource_tracker.py).  The conservation
 # invariant and the audit step read it; docs/spec.md "The accounting rule".
 
 
@@ -777,7 +777,7 @@ class host_up:
         yield "already_up", NOT(x.up(s, p.host)), p.host
 
     def then(x, s, p, picks):
-        # init_host: _destroy_evacuated_instances (nova-moves.md 3.3, bugs 1518200, 1764883).
+        # init_host: _destroy_evacuated_instances (nova/compute/manager.py, bugs 1518200, 1764883).
         def evacuated_from_here(sl):
             return AND(sl.mx, type_is(sl, EVACUATION), EQ(sl.msrc, p.host), in_progress(sl))
 

@@ -1,7 +1,7 @@
 """The vocabulary of movecheck: clouds, records, steps, outcomes, observations.
 
 Names follow Nova (``nova/objects/migration.py``, ``nova/objects/migration_context.py``,
-``nova/objects/instance.py``) so that a Nova engineer recognises them; design.md
+``nova/objects/instance.py``) so that a Nova engineer recognises them; docs/spec.md
 section 2 is the contract.  Every value here is immutable and has a JSON round
 trip (``to_json`` / ``from_json``); the JSON shapes are published as JSON Schema
 in ``docs/schemas/`` (see :mod:`movecheck.spec.schemas`).
@@ -265,7 +265,7 @@ class Migration(NamedTuple):
 
 
 class Step(NamedTuple):
-    """One atomic action of the cloud (design.md section 3).
+    """One atomic action of the cloud (docs/spec.md, "Steps").
 
     ``kind`` is a step name from :data:`movecheck.spec.steps.STEPS`; the other
     fields are that step's parameters (unused ones are ``None``).  Build steps
@@ -347,7 +347,7 @@ CAPABILITIES = ("usage", "devices", "migrations", "instances")
 
 @dataclass(frozen=True)
 class Observation:
-    """What a tracker exposes (design.md section 2).  Parts it cannot tell are None.
+    """What a tracker exposes (docs/adapters.md, "The contract").  Parts it cannot tell are None.
 
     - ``usage``: {host: {rc: int}}
     - ``devices``: {host: {device: holder instance id or None}}

@@ -34,7 +34,7 @@ def test_a_discrepancy_in_check_is_written_to_disk_first(tmp_path, monkeypatch):
 
     buggy = CATALOGUE["lp1607219_revert_keeps_new_devices"].factory
     monkeypatch.setattr("movecheck.conformance.resolve_tracker", lambda name, **kw: buggy)
-    args = SimpleNamespace(out=str(tmp_path), seed=1, timeout=60.0)
+    args = SimpleNamespace(out=str(tmp_path), seed=1, solver_timeout=60.0, tracker_timeout=10.0)
     stage = check._conform(default_cloud(), args, {})
     assert not stage.ok and "DISCREPANCY" in stage.summary
     files = stage.report["files"]

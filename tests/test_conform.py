@@ -15,6 +15,7 @@ import spec_tracker
 from movecheck.cli import main
 from movecheck.conformance.driver import run_conformance
 from movecheck.spec.cloudfile import default_cloud
+from movecheck.spec.steps import STEPS
 
 TESTS = Path(__file__).parent
 CLOUD = default_cloud()
@@ -35,7 +36,7 @@ def test_the_spec_itself_is_conformant_and_coverage_is_reported():
 def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
     found = []
     r = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=100, steps=30, seed=1,
-                        on_found=found.append)
+                        on_found=lambda d, c: found.append(d))
     d = r.discrepancy
     assert [e["step"] for e in d.trace] == [
         "boot", "resize_claim", "resize_migrate", "resize_migrated", "finish_resize", "confirm",
@@ -48,10 +49,13 @@ def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
     assert found and len(found[0].trace) >= len(found[-1].trace) == 7
 
 
-def test_seeded_runs_repeat():
-    a = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=50, seed=3)
-    b = run_conformance(spec_tracker.leaky_factory, CLOUD, examples=50, seed=3)
+@pytest.mark.parametrize("cloud", [CLOUD, None], ids=["pinned", "generated"])
+def test_seeded_runs_repeat(cloud):
+    a = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=3)
+    b = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=3)
+    assert a.discrepancy is not None
     assert a.discrepancy.trace == b.discrepancy.trace and a.steps == b.steps
+    assert a.failing_cloud == b.failing_cloud
 
 
 @pytest.mark.parametrize("factory, words", [
@@ -71,6 +75,58 @@ def test_a_tracker_that_hangs_times_out_per_call():
     assert "did not return within 0.2 s" in r.discrepancy.message
     assert r.discrepancy.trace[-1]["step"] == "audit"
     assert r.seconds < 20
+
+
+class _Declines:
+    """The reference tracker, declaring one step unsupported and rejecting it."""
+
+    def __init__(self, kind):
+        from movecheck.model import reference_factory
+
+        self.inner = reference_factory()
+        self.capabilities = self.inner.capabilities
+        self.unsupported_steps = frozenset({kind})
+        self.kind, self.asked = kind, 0
+
+    def reset(self, cloud):
+        self.inner.reset(cloud)
+
+    def apply(self, step):
+        from movecheck.spec.vocab import Outcome
+
+        if step.kind == self.kind:
+            self.asked += 1
+            return Outcome.reject(f"unsupported: {step.kind}")
+        return self.inner.apply(step)
+
+    def observe(self):
+        return self.inner.observe()
+
+    def close(self):
+        self.inner.close()
+
+
+@pytest.mark.parametrize("kind", list(STEPS))
+def test_a_step_declared_unsupported_is_never_generated(kind):
+    tracker = _Declines(kind)
+    r = run_conformance(None, None, examples=25, seed=1, tracker=tracker)
+    assert r.ok, r.discrepancy
+    assert tracker.asked == 0 and r.unsupported_steps == (kind,)
+    assert kind not in r.coverage.accepted and kind not in r.coverage.rejected
+    assert r.steps > 100
+
+
+@pytest.mark.parametrize("factory", [
+    spec_tracker.ratio_before_reserved_factory,  # total x ratio - reserved
+    spec_tracker.float_capacity_factory,  # (100 - 0) x 1.15 = 114.99999999999999
+    spec_tracker.evacuation_skips_capacity_factory,  # rebuild_claim skips the capacity test
+    spec_tracker.restart_forgets_outbound_factory,  # host_up forgets migrations away from it
+])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bugs_the_default_cloud_hid_are_caught_by_a_default_run(factory, seed):
+    r = run_conformance(factory, None, seed=seed)
+    assert r.discrepancy is not None, f"{factory.__name__} escaped seed {seed}"
+    assert len(r.discrepancy.trace) <= 8
 
 
 def test_unsupported_steps_are_not_generated_and_are_reported():
@@ -100,6 +156,12 @@ def test_cli_report_and_replay_file_fail_on_the_bug_and_pass_on_the_reference(tm
     # draws constants from local source files, so an editable install and a
     # site-packages install generate differently for the same seed.
     assert re.search(r"usage h\d VCPU", out)
+    # The replay file is the program the run printed, line for line.
+    program = replay.read_text()
+    assert program.strip() in out
+    assert "state = Replay('spec_tracker:leaky_factory', CLOUD)" in program
+    assert "state.confirm_finish(migration=" in program
+    assert "first failure found after" in out and "shrinking took" in out
     data = json.loads(report.read_text())
     assert data["command"] == "conform" and data["ok"] is False
     assert {"tracker", "examples", "steps", "discrepancy", "coverage"} <= set(data)
@@ -133,9 +195,9 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
                  "--json", str(report), "--replay-out", str(replay)])
     assert code == 130
     data = json.loads(report.read_text())
-    assert data["ok"] is False and data["interrupted"] is True
+    assert data["ok"] is False and data["interrupted"] is True and data["complete"] is False
     assert data["discrepancy"]["trace"][-1]["step"] == "confirm_finish"
-    assert "def test_replay_counterexample" in replay.read_text()
+    assert "def test_counterexample" in replay.read_text()
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -145,9 +207,84 @@ def test_ctrl_c_while_shrinking_still_writes_the_report(tmp_path):
     (["--tracker", "spec_tracker:nothing_here"], "spec_tracker has no 'nothing_here'"),
     (["--tracker", "jsonl:"], "needs a command"),
     (["--examples", "0"], "--examples must be from 1"),
-    (["--timeout", "-1"], "--timeout must be a positive number"),
+    (["--timeout", "-1"], "--tracker-timeout must be a positive number"),
 ])
 def test_bad_usage_is_one_sentence_and_exit_2(argv, words, capsys):
     assert main(["conform", *argv]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_database_none_leaves_nothing_in_the_working_directory(tmp_path):
+    env = _env()
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS.parent), env["PYTHONPATH"]])
+    run = subprocess.run([sys.executable, "-m", "movecheck", "conform", "--examples", "5",
+                          "--seed", "1", "--database", "none"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert list(tmp_path.iterdir()) == []  # not even .hypothesis/constants/
+
+
+def test_a_tracker_named_by_file_path(tmp_path):
+    f = tmp_path / "my_tracker.py"
+    f.write_text("from movecheck.conformance.adapters.spec import SpecTracker\n\n"
+                 "def make():\n    return SpecTracker()\n")
+    assert main(["conform", "--tracker", f"{f}:make", "--examples", "5", "--seed", "1"]) == 0
+    assert main(["conform", "--tracker", f"{tmp_path}/nope.py:make"]) == 2
+
+
+@pytest.mark.slow
+def test_same_seed_same_examples_from_a_checkout_and_a_site_packages_install(tmp_path):
+    """Hypothesis mixes constants from local source files into some draws; every
+    draw of the driver is an index below 100, which no such constant can be, so
+    an installed movecheck generates exactly what a checkout does."""
+    import shutil
+
+    site = tmp_path / "lib" / "site-packages"
+    shutil.copytree(TESTS.parent / "movecheck", site / "movecheck", symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import spec_tracker, json\n"
+            "from movecheck.conformance.driver import run_conformance\n"
+            "r = run_conformance(spec_tracker.leaky_factory, None, examples=60, seed=3)\n"
+            "print(json.dumps([r.steps, r.discrepancy.trace, r.failing_cloud.to_json()]))\n")
+    outs = []
+    for root in (TESTS.parent, site):
+        env = dict(_env(), PYTHONPATH=os.pathsep.join([str(root), str(TESTS)]))
+        run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outs.append(run.stdout)
+    assert "site-packages" in str(site) and outs[0] == outs[1]
+
+
+def test_every_generated_cloud_is_a_valid_cloud_file():
+    from hypothesis import given, settings
+
+    from movecheck.conformance.clouds import clouds
+    from movecheck.spec.vocab import Cloud
+
+    @settings(max_examples=300, database=None, deadline=None)
+    @given(clouds())
+    def check(cloud):
+        assert Cloud.from_json(cloud.to_json()) == cloud  # every flavor fits some host
+
+    check()
+
+
+def test_a_wrong_device_pick_is_reported_as_a_wrong_pick_not_as_broken_accounting():
+    """The step is compared on its own: no usage against the state before the step, no
+    conservation / no_ghosts blamed on a tracker whose only fault is its pick."""
+    from movecheck.conformance.counterexample import render_text
+
+    r = run_conformance(spec_tracker.wrong_pick_factory, CLOUD, examples=50, seed=3)
+    d = r.discrepancy
+    assert d is not None and d.category == "pick"
+    assert "pci-wrong" in d.message and "not a free device" in d.message
+    assert d.invariants == []  # pci-wrong is nobody's device: nothing exclusive was broken
+    assert "usage" not in d.expected and "usage" not in d.observed
+    text = render_text(CLOUD, d, "wrong-pick")
+    assert "device pick" in text and "usage h1 VCPU" not in text
+    assert "conservation" not in text and "no_ghosts" not in text
+    last = [ln for ln in text.splitlines() if ln.startswith(f"│ {len(d.trace)} ")][-1]
+    assert "pci-wrong" in last and last.count(" - ") >= len(CLOUD.hosts)

@@ -12,7 +12,7 @@ import pytest
 from movecheck.cli import main
 from movecheck.conformance.adapters import resolve_tracker
 from movecheck.conformance.adapters.jsonl import JsonlTracker
-from movecheck.conformance.driver import run_conformance
+from movecheck.conformance.driver import SetupError, run_conformance
 from movecheck.spec.cloudfile import default_cloud
 from movecheck.spec.vocab import Step
 
@@ -22,8 +22,10 @@ CLOUD = default_cloud()
 
 def test_the_node_example_tracker_is_conformant(tmp_path):
     report = tmp_path / "r.json"
+    # The default cloud, pinned: on generated clouds the example computes
+    # capacity in floating point (100 x 1.15 < 115) and is caught at once.
     code = main(["conform", "--tracker", f"jsonl:node {EXAMPLE}", "--examples", "60",
-                 "--seed", "11", "--json", str(report)])
+                 "--hosts", "2", "--seed", "11", "--json", str(report)])
     data = json.loads(report.read_text())
     assert code == 0, data["discrepancy"]
     assert data["capabilities"] == ["devices", "instances", "migrations", "usage"]
@@ -91,7 +93,48 @@ def test_a_crashed_process_is_restarted_on_the_next_reset(tmp_path):
     t.close()
 
 
-def test_a_command_that_does_not_exist_is_a_discrepancy_not_a_crash():
-    f = resolve_tracker("jsonl:/no/such/tracker-binary", timeout=1)
-    r = run_conformance(f, CLOUD, examples=2, seed=1)
-    assert "cannot start jsonl tracker" in r.discrepancy.message
+def test_a_command_that_does_not_exist_is_a_setup_error_exit_2(capsys):
+    assert main(["conform", "--tracker", "jsonl:/no/such/tracker-binary", "--examples", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot start jsonl tracker" in err and "path right" in err
+    assert "Traceback" not in err
+
+
+def test_a_tracker_that_never_flushes_its_reply_is_a_setup_error_naming_the_cause(tmp_path):
+    p = tmp_path / "buffered.py"
+    # Replies go to a buffered stdout that is never flushed.
+    p.write_text("import json, os, sys\n"
+                 "out = open(sys.stdout.fileno(), 'w', buffering=1 << 16)\n"
+                 "for line in sys.stdin:\n"
+                 "    out.write(json.dumps({'capabilities': ['usage']}) + '\\n')\n")
+    tracker = JsonlTracker(f"{shlex.quote(sys.executable)} {shlex.quote(str(p))}", timeout=0.5,
+                           startup_timeout=1.0)
+    with pytest.raises(SetupError, match="flush stdout after every reply"):
+        run_conformance(lambda: tracker, CLOUD, examples=2, seed=1)
+
+
+def test_a_slow_start_is_not_a_timeout(tmp_path):
+    """The first reset of a fresh process gets the start-up allowance, not the
+    per-call timeout (an interpreter starting under pytest -n can be slow)."""
+    _script(tmp_path, "    return {'result': 'rejected', 'reason': 'no'}")  # writes t.py
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time, runpy, sys\ntime.sleep(1.0)\n"
+                    f"runpy.run_path({str(tmp_path / 't.py')!r}, run_name='__main__')\n")
+    t = JsonlTracker(f"{shlex.quote(sys.executable)} {shlex.quote(str(slow))}", timeout=0.3)
+    t.reset(CLOUD)
+    assert t.observe().usage["h1"]["VCPU"] == 0
+    t.close()
+
+
+def test_the_first_tracker_example_is_conformant_on_the_steps_it_supports(tmp_path):
+    """docs/adapters.md, "Your first tracker": boot, delete and audit, the rest declared
+    unsupported; the verdict names the subset."""
+    report = tmp_path / "first.json"
+    example = Path(__file__).parent.parent / "conformance" / "examples" / "first_tracker.py"
+    code = main(["conform", "--tracker", f"jsonl:{shlex.quote(sys.executable)} {example}",
+                 "--examples", "30", "--hosts", "2", "--seed", "1", "--json", str(report)])
+    data = json.loads(report.read_text())
+    assert code == 0, data["discrepancy"]
+    assert data["steps_checked"] == 3 and data["steps_total"] == 23
+    assert len(data["steps_unsupported"]) == 20
+    assert data["verdict"].startswith("conformant on 3 of 23 steps (20 declared unsupported")

@@ -1,4 +1,5 @@
-"""The reference tracker against tests mirroring Nova's own (nova-moves.md section 9).
+"""The reference tracker against tests mirroring Nova's own
+(nova/tests/unit/compute/test_resource_tracker.py).
 
 Names follow ``nova/tests/unit/compute/test_resource_tracker.py`` ([HEAD]) and
 ``test_tracker.py`` ([L]).  Default cloud: hosts h1, h2 with 4 VCPU, 1536 MB

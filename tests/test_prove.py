@@ -148,7 +148,7 @@ def test_prove_timeout_reports_unknown_and_exit_1(tmp_path):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["prove", "--timeout", "0"], "--timeout must be"),
+    (["prove", "--solver-timeout", "0"], "--solver-timeout must be"),
     (["prove", "--spec-mutant", "nope"], "unknown spec mutant 'nope'"),
     (["prove", "--hosts", "0"], "--hosts must be"),
 ])

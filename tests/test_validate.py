@@ -122,3 +122,23 @@ def test_the_example_trace_validates_and_fails_at_the_edited_line(tmp_path):
     p = _write(tmp_path, lines)
     d = validate_file(p).divergence
     assert d["line"] == k + 2 and "confirm_frees_source" in d["invariants"]
+
+
+def test_a_step_name_typo_is_a_setup_error_with_a_suggestion(tmp_path, capsys):
+    """One typo away from a real step: exit 2 and "did you mean", not a divergence."""
+    cloud = default_cloud().to_json()
+    path = _write(tmp_path, [
+        {"op": "reset", "cloud": cloud},
+        {"op": "apply", "step": {"step": "resize_clam", "migration": "m1", "instance": "i1",
+                                 "dest": "h2", "flavor": "large"},
+         "reply": {"result": "rejected"}},
+    ])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "did you mean 'resize_claim'?" in err and "Traceback" not in err
+    # The driver's deliberate probe (nothing like a real step) is left to the spec.
+    path = _write(tmp_path, [
+        {"op": "reset", "cloud": cloud},
+        {"op": "apply", "step": {"step": "no_such_step"}, "reply": {"result": "rejected"}},
+    ])
+    assert main(["validate", str(path)]) == 0

@@ -1,4 +1,4 @@
-"""Naming a tracker on the command line (design.md section 6).
+"""Naming a tracker on the command line (docs/adapters.md).
 
 ``--tracker`` takes a built-in name or ``package.module:factory``:
 
@@ -10,7 +10,10 @@
   :mod:`movecheck.conformance.adapters.nova`);
 - ``jsonl:COMMAND``: a tracker in any language, as a subprocess speaking one
   JSON object per line (:mod:`movecheck.conformance.adapters.jsonl`);
-- ``package.module:factory``: any importable ``() -> Tracker``.
+- ``package.module:factory``: any importable ``() -> Tracker``;
+- ``path/to/file.py:factory``: a factory in a Python file that is not on the
+  import path (its folder is put first on ``sys.path``, so it can import its
+  neighbours).
 
 Imports are lazy: naming ``reference`` never imports Placement.
 """
@@ -24,6 +27,9 @@ from typing import Any
 from movecheck.spec.errors import InputError
 
 BUILTIN = ("reference", "spec", "placement", "nova", "jsonl:COMMAND")
+
+#: What --tracker takes besides the built-in names.
+FORMS = "package.module:factory or path/to/file.py:factory"
 
 
 def _reference_factory() -> Callable[[], Any]:
@@ -46,7 +52,7 @@ def import_factory(spec: str) -> Callable[[], Any]:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise InputError(f"--tracker {spec!r} is neither a built-in name ({', '.join(BUILTIN)}) "
-                         "nor package.module:factory")
+                         f"nor {FORMS}")
     try:
         mod = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
@@ -62,6 +68,48 @@ def import_factory(spec: str) -> Callable[[], Any]:
         obj = getattr(obj, part, None)
         if obj is None:
             raise InputError(f"--tracker {spec!r}: {module_name} has no {attr!r}")
+    if not callable(obj):
+        raise InputError(f"--tracker {spec!r}: {attr} is not callable (a factory () -> Tracker)")
+    return obj
+
+
+def import_file_factory(spec: str) -> Callable[[], Any]:
+    """``path/to/file.py:factory`` → the callable, or one sentence saying what is wrong."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path_text, _, attr = spec.rpartition(":")
+    path = Path(path_text).expanduser()
+    if not attr:
+        raise InputError(f"--tracker {spec!r}: name the factory after the file, e.g. "
+                         f"{path_text}:make_tracker")
+    if not path.is_file():
+        raise InputError(f"--tracker {spec!r}: no file {path_text} (relative paths start at "
+                         f"{Path.cwd()})")
+    path = path.resolve()
+    name = f"movecheck_tracker_{path.stem}_{abs(hash(str(path))):x}"
+    module = sys.modules.get(name)
+    if module is None:
+        folder = str(path.parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # the tracker may import files beside it
+        loader_spec = importlib.util.spec_from_file_location(name, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise InputError(f"--tracker {spec!r}: {path_text} is not a Python file")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[name] = module
+        try:
+            loader_spec.loader.exec_module(module)
+        except Exception as e:  # noqa: BLE001 - a user's file may fail in any way
+            del sys.modules[name]
+            raise InputError(f"--tracker {spec!r}: running {path_text} failed: "
+                             f"{type(e).__name__}: {e}") from None
+    obj = module
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise InputError(f"--tracker {spec!r}: {path_text} has no {attr!r}")
     if not callable(obj):
         raise InputError(f"--tracker {spec!r}: {attr} is not callable (a factory () -> Tracker)")
     return obj
@@ -92,5 +140,7 @@ def resolve_tracker(name: str, timeout: float | None = None) -> Callable[[], Any
         return lambda: JsonlTracker(command, timeout=timeout)
     if ":" not in name:
         raise InputError(f"unknown tracker {name!r}; the built-in trackers are "
-                         f"{', '.join(BUILTIN)}, or name a factory as package.module:factory")
+                         f"{', '.join(BUILTIN)}, or name a factory as {FORMS}")
+    if ".py:" in name or "/" in name.rpartition(":")[0]:
+        return import_file_factory(name)
     return import_factory(name)

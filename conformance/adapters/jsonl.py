@@ -35,13 +35,23 @@ from movecheck.spec.vocab import Cloud, Observation, Outcome, Step
 
 STDERR_TAIL = 20  # lines of the tracker's stderr quoted in a fault
 
+#: Seconds a freshly started process has to answer its first ``reset``: an
+#: interpreter starting on a busy machine (``pytest -n``) can take longer
+#: than a per-call timeout meant for one step.
+STARTUP_TIMEOUT = 30.0
+
+#: Why a tracker that never answers its first ``reset`` usually does not.
+FLUSH_HINT = ("a jsonl tracker must write each reply as one line and flush stdout after "
+              "every reply (docs/adapters.md); a buffered stdout never reaches movecheck")
+
 
 class JsonlTracker:
     """The jsonl adapter (``--tracker jsonl:COMMAND``)."""
 
     handles_timeout = True  # the per-call timeout is enforced here, on the pipe
 
-    def __init__(self, command: str, timeout: float | None = 10.0):
+    def __init__(self, command: str, timeout: float | None = 10.0,
+                 startup_timeout: float = STARTUP_TIMEOUT):
         try:
             self.argv = shlex.split(command)
         except ValueError as e:
@@ -50,6 +60,8 @@ class JsonlTracker:
             raise InputError("the jsonl command is empty")
         self.command = command
         self.timeout = timeout if timeout is not None else 10.0
+        self.startup_timeout = max(self.timeout, startup_timeout)
+        self._starting = False
         self.capabilities: frozenset[str] = frozenset({"usage"})
         self.unsupported_steps: frozenset[str] = frozenset()
         self.proc: subprocess.Popen | None = None
@@ -65,7 +77,8 @@ class JsonlTracker:
                                          stderr=self._stderr, bufsize=0)
         except OSError as e:
             raise TrackerFault(f"cannot start jsonl tracker {self.command!r}: "
-                               f"{e.strerror or e}") from None
+                               f"{e.strerror or e} (is the command's path right?)") from None
+        self._starting = True
         self._buf = b""
         self._sel = selectors.DefaultSelector()
         self._sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -99,15 +112,21 @@ class JsonlTracker:
 
     def _exited(self, what: str) -> TrackerFault:
         code = self.proc.wait(timeout=2) if self.proc is not None else None
+        if self._starting:
+            return self._fault(f"the jsonl tracker exited (status {code}) before answering its "
+                               f"first {what}: is the command's path right, and does the "
+                               "program start?")
         return self._fault(f"the jsonl tracker exited (status {code}) while answering {what}")
 
     def _readline(self, what: str) -> bytes:
-        deadline = time.monotonic() + self.timeout
+        limit = self.startup_timeout if self._starting else self.timeout
+        deadline = time.monotonic() + limit
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0 or not self._sel.select(left):
-                raise self._fault(f"no reply to {what} within {self.timeout:g} s", timeout=True)
+                hint = f": {FLUSH_HINT}" if self._starting else ""
+                raise self._fault(f"no reply to {what} within {limit:g} s{hint}", timeout=True)
             chunk = os.read(fd, 65536)
             if not chunk:
                 raise self._exited(what)
@@ -126,6 +145,7 @@ class JsonlTracker:
         except (BrokenPipeError, OSError):
             raise self._exited(what) from None
         line = self._readline(what)
+        self._starting = False
         try:
             reply = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):

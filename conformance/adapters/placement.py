@@ -8,7 +8,7 @@ each device is a nested child provider with one unit of
 Placement providers and device exhaustion is refused by Placement itself.
 
 Each step issues exactly the allocation writes Nova sends since Queens
-(``nova/scheduler/client/report.py``; nova-moves.md section 5): the migration
+(``nova/scheduler/client/report.py``; docs/placement.md): the migration
 consumer holds the source allocation and the instance consumer holds the
 destination during resize, cold and live migration; confirm deletes the
 migration's allocation; revert, rollback and failure before landing move it

@@ -85,7 +85,7 @@ function fits(host, k, amount) {
   return BigInt(amount) * den <= BigInt(i.total - (i.reserved || 0)) * num;
 }
 
-// What a migration holds apart from its instance (nova-moves.md 4.2-4.3).
+// What a migration holds apart from its instance (nova/compute/resource_tracker.py _update_usage_from_migration).
 function migrationHold(m) {
   if (terminal(m)) return null;
   if (LANDED[m.type].includes(m.status)) return [m.source, m.old];

@@ -20,8 +20,7 @@ def add_arguments(p) -> None:
 
 
 def run(args):
-    from rich.console import Console
-
+    from movecheck.conformance.counterexample import report_console
     from movecheck.spec import Spec
     from movecheck.spec.describe import describe_state
     from movecheck.spec.engines.bmc import bmc, bmc_table
@@ -35,19 +34,15 @@ def run(args):
     from movecheck.spec.engines.spec_mutants import spec_class
 
     sym_cls = spec_class(args.spec_mutant)
-    err = Console(stderr=True)
-    show = err.is_terminal
-
     from movecheck.spec.engines import progress as engine_progress
 
     def progress(k, seconds):
-        engine_progress.report("bmc", depth_clean=k, max_depth=args.depth,
+        # Drawn live on a terminal by the command line; the partial figures if interrupted.
+        engine_progress.report("bmc", depth_done=k, depth_total=args.depth,
                                seconds=round(seconds, 1))
-        if show:
-            err.print(f"  depth {k} clean ({seconds:.1f} s)", end="\r")
 
     result = bmc(cloud, args.depth, sym_cls, budget=args.budget, progress=progress)
-    out = Console()
+    out = report_console()
     violation = None
     if result.invariant is None:
         how = "" if result.complete else f" (stopped by --budget at depth {result.depth})"

@@ -9,12 +9,19 @@ caught), and the pictures.  Each stage is a function below returning a
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from movecheck.cli import add_cloud_arguments, cloud_from_args
+from movecheck.cli import (
+    add_cloud_arguments,
+    add_solver_timeout,
+    add_tracker_timeout,
+    check_solver_timeout,
+    cloud_from_args,
+)
 
 HELP = ("the main job: prove the spec, explore it, run conformance of the reference tracker and "
         "the bug catalogue, draw the graphs; one summary")
@@ -34,10 +41,24 @@ def add_arguments(p) -> None:
     p.add_argument("--out", metavar="DIR", default="movecheck-out",
                    help="where pictures and counterexamples go (default movecheck-out)")
     p.add_argument("--seed", type=int, default=0, help="seed for the generated runs (default 0)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                   help="solver timeout per proof obligation in seconds (default 60)")
+    add_solver_timeout(p, alias=False)
+    add_tracker_timeout(p, alias=False)
+    # --timeout meant the solver's here and the tracker's in conform: say which is which.
+    p.add_argument("--timeout", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--thorough", action="store_true",
                    help="also explore the clouds the quick run skips (3 hosts; minutes)")
+
+
+def check_timeouts(args) -> None:
+    from movecheck.cli.conform import check_run_arguments
+    from movecheck.spec.errors import InputError
+
+    if args.timeout is not None:
+        raise InputError("check has two timeouts: --solver-timeout S (per proof query) and "
+                         "--tracker-timeout S (per tracker call); --timeout is not one of them")
+    check_solver_timeout(args)
+    args.examples = args.steps = None
+    _, _, args.tracker_timeout = check_run_arguments(args)
 
 
 def _prove(cloud, args, ctx) -> Stage:
@@ -46,8 +67,8 @@ def _prove(cloud, args, ctx) -> Stage:
     from movecheck.spec.engines.prove import PROVED, prove_all
     from movecheck.spec.engines.vacuity import vacuity
 
-    bounded = prove_all(cloud, timeout=args.timeout)
-    parametric = prove_parametric(cloud, timeout=args.timeout)
+    bounded = prove_all(cloud, timeout=args.solver_timeout)
+    parametric = prove_parametric(cloud, timeout=args.solver_timeout)
     witnesses, _ = vacuity(cloud)
     nb = sum(r.status == PROVED for r in bounded)
     npar = sum(r.status == PROVED for r in parametric)
@@ -145,26 +166,36 @@ def _write_counterexample(args, cloud, name, result) -> list[str]:
 
 
 def _conform(cloud, args, ctx) -> Stage:
+    from movecheck.cli.conform import coverage_figures, verdict_text
     from movecheck.conformance import resolve_tracker, run_conformance
 
-    r = run_conformance(resolve_tracker("reference"), cloud, seed=args.seed, label="reference")
+    r = run_conformance(resolve_tracker("reference", timeout=args.tracker_timeout), cloud,
+                        seed=args.seed, label="reference", timeout=args.tracker_timeout)
     fields = r.report_fields()
     ctx["conform"] = fields
-    status_edges = fields.get("coverage", {}).get("status_edges", {})
-    hit = sum(len(e["exercised"]) for e in status_edges.values())
-    total = hit + sum(len(e["never"]) for e in status_edges.values())
     summary = f"reference tracker: {r.examples} examples, {r.steps:,} steps, " + (
-        "conformant" if r.ok else f"DISCREPANCY at step {r.discrepancy.step_index}")
-    if total:
-        summary += f"; {hit} of {total} status edges exercised"
+        verdict_text(r) if r.ok else f"DISCREPANCY at step {r.discrepancy.step_index}")
+    fields.update(coverage_figures(r))
     files = [] if r.ok else _write_counterexample(args, cloud, "reference", r)
     return Stage("conform", r.ok, summary, r.seconds, {**fields, "files": files})
 
 
 def _mutants(cloud, args, ctx) -> Stage:
     from movecheck.conformance import run_mutants
+    from movecheck.conformance.mutants import load_catalogue
+    from movecheck.spec.engines import progress as engine_progress
 
-    results, ref = run_mutants(cloud, seed=args.seed)
+    def progress(name, result):
+        if result is None:
+            engine_progress.report("mutants", bugs_done=len(done), bugs_total=len(mutants),
+                                   current=name, caught=sum(r.caught for r in done))
+        else:
+            done.append(result)
+
+    done: list = []
+    mutants = load_catalogue()
+    results, ref = run_mutants(cloud, mutants=mutants, seed=args.seed,
+                               timeout=args.tracker_timeout, progress=progress)
     caught = [m for m in results if m.caught]
     escaped = [m.to_json()["name"] for m in results if not m.caught]
     ref_ok = ref is None or ref.ok
@@ -195,22 +226,65 @@ STAGES: list[Callable[[Any, Any, dict], Stage]] = [
     _prove, _explore, _agreement, _conform, _mutants, _graph,
 ]
 
+#: What each stage does, for the line printed when it starts.
+STARTS = {
+    "prove": "proving every invariant by induction, bounded and parametric, plus vacuity",
+    "explore": "exploring every reachable state of the spec",
+    "agreement": "checking that the concrete and Z3 readings of the spec agree",
+    "conform": "conformance of the reference tracker",
+    "mutants": "conformance of every catalogue bug (each must be caught)",
+    "graph": "drawing the status machines and coverage",
+}
+
+
+def _estimate(name: str, cloud) -> str:
+    from movecheck.cli.estimates import CHECK_SECONDS, MACHINE
+    from movecheck.spec.cloudfile import resolve_cloud
+
+    seconds = CHECK_SECONDS.get(name)
+    if seconds is None:
+        return ""
+    where = f"on {MACHINE}"
+    if cloud.to_json() != resolve_cloud(None, None, None, None).to_json():
+        where += " for the default cloud; this cloud may take longer"
+    return f" (about {_fmt_seconds(seconds)} {where})"
+
+
+def _fmt_seconds(s: float) -> str:
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.0f} min"
+
 
 def run(args):
-    from rich.console import Console
     from rich.table import Table
 
+    from movecheck.conformance.counterexample import report_console
+    from movecheck.spec.engines import progress
+    from movecheck.spec.errors import Interrupted
+
+    check_timeouts(args)
     cloud = cloud_from_args(args)
-    console = Console()
+    console = report_console()
     stages: list[Stage] = []
     ctx: dict[str, Any] = {}
     for fn in STAGES:
+        name = fn.__name__.lstrip("_")
+        console.print(f"{name}: {STARTS[name]}{_estimate(name, cloud)} ...", highlight=False)
         t0 = time.perf_counter()
-        stage = fn(cloud, args, ctx)
+        try:
+            stage = fn(cloud, args, ctx)
+        except KeyboardInterrupt as e:
+            inner = e.partial if isinstance(e, Interrupted) else progress.snapshot()
+            raise Interrupted({
+                "stages_done": {s.name: ("ok: " if s.ok else "FAIL: ") + s.summary
+                                for s in stages},
+                "interrupted_in": name,
+                name: inner,
+            }, f"check stopped during {name}; the stages before it finished") from None
         stage.seconds = stage.seconds or (time.perf_counter() - t0)
         stages.append(stage)
         mark = "[green]ok[/]" if stage.ok else "[bold red]FAIL[/]"
-        console.print(f"{mark} {stage.name}: {stage.summary} ({stage.seconds:.1f} s)")
+        console.print(f"{mark} {stage.name}: {stage.summary} ({stage.seconds:.1f} s)",
+                      highlight=False)
     table = Table(title="movecheck check")
     table.add_column("stage")
     table.add_column("result")
@@ -222,6 +296,7 @@ def run(args):
     ok = all(s.ok for s in stages)
     fields = {
         "cloud": cloud.to_json(),
+        "complete": all(s.report.get("complete", True) for s in stages),
         "stages": [{"name": s.name, "ok": s.ok, "summary": s.summary,
                     "seconds": round(s.seconds, 3), "report": s.report} for s in stages],
     }

@@ -21,8 +21,8 @@ def add_arguments(p) -> None:
                         "(needs --report)")
     p.add_argument("--format", metavar="LIST", default=None,
                    help="comma-separated: svg,png,dot,mermaid,html (default: all)")
-    p.add_argument("--out", metavar="DIR", default="movecheck-graphs",
-                   help="directory for the files (default movecheck-graphs)")
+    p.add_argument("--out", metavar="DIR", default="movecheck-out",
+                   help="directory for the files (default movecheck-out, as for check)")
     p.add_argument("--report", metavar="PATH",
                    help="a movecheck --json report (conform, bmc, prove, validate, explore) for "
                         "--what trace or coverage")

@@ -10,13 +10,17 @@ while a command runs:
 - the C-level handler also writes the signal number to a socket
   (:func:`signal.set_wakeup_fd`), which a watcher thread reads at once and
   answers by interrupting Z3's context, so the solver call returns and the
-  pending Python handler raises.
+  pending Python handler raises;
+- should that KeyboardInterrupt be lost (raised inside a ``__del__`` or a
+  callback, or caught by a library), the watcher interrupts the main thread
+  again every half second until the command line has stopped.
 
 The command line then reports what was done (:class:`Interrupted`).
 """
 
 from __future__ import annotations
 
+import _thread
 import signal
 import socket
 import sys
@@ -34,6 +38,15 @@ class Received:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        #: Set by the command line once it has turned the interrupt into a report.
+        self.handled = threading.Event()
+
+    def acknowledge(self) -> None:
+        """The run has stopped: no more interrupts while the partial report is written."""
+        self.handled.set()
+        if threading.current_thread() is threading.main_thread():
+            for s in SIGNALS:
+                signal.signal(s, signal.SIG_IGN)
 
     @property
     def name(self) -> str:
@@ -88,11 +101,18 @@ def stop_on_signals() -> Iterator[Received]:
                 if got.signum is None:
                     got.signum = data[0]
                 _interrupt_z3()
+                # The KeyboardInterrupt may be raised where it cannot propagate (a __del__,
+                # a callback) or be swallowed by a library: until the command line says it
+                # has stopped, interrupt the main thread again.
+                while not got.handled.wait(0.5) and not stop.is_set():
+                    _interrupt_z3()
+                    _thread.interrupt_main()
 
     def unraisable(u) -> None:
-        # The handler may fire inside a ctypes callback (Z3's error handler), where an
-        # exception cannot propagate; the interrupt is already recorded in ``got``.
-        if got.signum is None or not issubclass(u.exc_type, KeyboardInterrupt):
+        # The handler may fire inside a ctypes callback (Z3's error handler) or a
+        # constructor, where an exception cannot propagate, and half-built objects then
+        # fail in __del__; the interrupt is already recorded in ``got``: stay quiet.
+        if got.signum is None:
             old_hook(u)
 
     old_hook = sys.unraisablehook
@@ -104,7 +124,8 @@ def stop_on_signals() -> Iterator[Received]:
     try:
         yield got
     finally:
-        sys.unraisablehook = old_hook
+        if got.signum is None:  # after an interrupt, objects freed later may still complain
+            sys.unraisablehook = old_hook
         stop.set()
         signal.set_wakeup_fd(old_fd)
         for s, h in previous.items():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from movecheck.cli import add_cloud_arguments, cloud_from_args
+from movecheck.cli import add_cloud_arguments, add_tracker_timeout
+from movecheck.cli.conform import _restore, hypothesis_storage, pinned_cloud
 
 HELP = "run conformance against the catalogue of buggy trackers (historical Nova bugs)"
 
@@ -15,8 +16,7 @@ def add_arguments(p) -> None:
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="steps per example (default 15)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="per-call timeout for each tracker (default 10)")
+    add_tracker_timeout(p)
     p.add_argument("--catalogue", default=None, metavar="MODULE:NAME",
                    help="the catalogue (default movecheck.model.bugs:CATALOGUE)")
     p.add_argument("--only", metavar="NAME", action="append",
@@ -30,7 +30,6 @@ def run(args):
     import time
     from pathlib import Path
 
-    from rich.console import Console
     from rich.table import Table
 
     from movecheck.cli.conform import check_run_arguments
@@ -51,7 +50,7 @@ def run(args):
     if args.steps is None:
         args.steps = DEFAULT_MUTANT_STEPS
     examples, steps, timeout = check_run_arguments(args)
-    cloud = cloud_from_args(args)
+    cloud = pinned_cloud(args)
     mutants = load_catalogue(args.catalogue or DEFAULT_CATALOGUE)
     if args.only:
         unknown = sorted(set(args.only) - {m.name for m in mutants})
@@ -59,18 +58,26 @@ def run(args):
             raise InputError(f"no catalogue entry named {', '.join(unknown)}; the entries are "
                              f"{', '.join(m.name for m in mutants)}")
         mutants = [m for m in mutants if m.name in args.only]
-    err = Console(stderr=True, emoji=False)
+    from movecheck.spec.engines import progress as engine_progress
+
+    done: list = []
 
     def progress(name, r):
-        if err.is_terminal:
-            if r is None:
-                err.print(f"  {name} ...", end="\r")
-            else:
-                err.print(" " * 60, end="\r")
+        # Drawn live on a terminal by the command line; the partial figures if interrupted.
+        if r is None:
+            engine_progress.report("mutants", bugs_done=len(done), bugs_total=len(mutants),
+                                   current=name, caught=sum(x.caught for x in done))
+        else:
+            done.append(r)
 
     t0 = time.perf_counter()
-    results, ref = run_mutants(cloud, mutants=mutants, examples=examples, steps=steps,
-                               seed=args.seed, timeout=timeout, progress=progress)
+    hypothesis_storage(None)  # no example database: nothing left in the working directory
+    try:
+        results, ref = run_mutants(cloud, mutants=mutants, examples=examples, steps=steps,
+                                   seed=args.seed, timeout=timeout, progress=progress)
+    finally:
+        while _restore:
+            _restore.pop()()
     seconds = time.perf_counter() - t0
     out = report_console()
     table = Table(title=f"bug catalogue (seed {args.seed})")
@@ -85,9 +92,12 @@ def run(args):
     caught = sum(r.caught for r in results)
     lengths = sorted(r.to_json()["counterexample_length"] for r in results if r.caught)
     median = lengths[len(lengths) // 2] if lengths else None
+    firsts = sorted(r.result.first_failure_seconds for r in results if r.caught)
+    median_first = firsts[len(firsts) // 2] if firsts else None
     ref_ok = ref is not None and ref.ok
     out.print(f"{caught} of {len(results)} bugs caught in {seconds:.1f} s"
               + (f"; median shrunk counterexample {median} steps" if median else "")
+              + (f"; median time to first failure {median_first:.2f} s" if firsts else "")
               + f"; reference tracker {'passes' if ref_ok else 'FAILS: ' + str(ref.discrepancy)}",
               highlight=False)
     if args.write_docs:
@@ -103,6 +113,7 @@ def run(args):
         "caught": caught,
         "total": len(results),
         "median_counterexample_length": median,
+        "median_first_failure_seconds": None if median_first is None else round(median_first, 3),
         "reference": None if ref is None else {
             "ok": ref.ok, "examples": ref.examples, "steps": ref.steps,
             "discrepancy": None if ref.discrepancy is None else ref.discrepancy.to_json()},

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from movecheck.cli import add_cloud_arguments, cloud_from_args
+from movecheck.cli import (
+    add_cloud_arguments,
+    add_solver_timeout,
+    check_solver_timeout,
+    cloud_from_args,
+)
 
 HELP = "prove every invariant by induction (free capacities and sizes), bounded and parametrically"
 
@@ -13,8 +18,7 @@ def add_arguments(p) -> None:
     add_cloud_arguments(p)
     p.add_argument("--spec-mutant", metavar="NAME",
                    help="check a deliberately broken spec instead (docs/proofs.md lists them)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                   help="seconds per solver query; a query that runs out is 'unknown' (default 60)")
+    add_solver_timeout(p)
     p.add_argument("--smt2", metavar="DIR", help="also write every obligation in SMT-LIB 2 here")
     p.add_argument("--no-parametric", action="store_true", help="skip the parametric proof")
     p.add_argument("--no-vacuity", action="store_true", help="skip the vacuity/reachability checks")
@@ -23,29 +27,29 @@ def add_arguments(p) -> None:
 
 
 def run(args):
-    from rich.console import Console
     from rich.table import Table
 
+    from movecheck.conformance.counterexample import report_console
     from movecheck.spec.engines.parametric import prove_parametric
     from movecheck.spec.engines.prove import PROVED, prove_all
     from movecheck.spec.engines.prove_report import cti_lines, mark_reachability
     from movecheck.spec.engines.vacuity import vacuity
     from movecheck.spec.errors import InputError
 
-    if not args.timeout > 0:
-        raise InputError("--timeout must be a number of seconds > 0")
+    check_solver_timeout(args)
     if args.cti_depth < 0:
         raise InputError("--cti-depth must be 0 or more")
     cloud = cloud_from_args(args)
     from movecheck.spec.engines.spec_mutants import spec_class
 
     sym_cls = spec_class(args.spec_mutant)
-    out = Console()
+    out = report_console()
     smt2 = args.smt2
-    bounded = prove_all(cloud, timeout=args.timeout, sym_cls=sym_cls,
+    bounded = prove_all(cloud, timeout=args.solver_timeout, sym_cls=sym_cls,
                         smt2_dir=None if smt2 is None else f"{smt2}/bounded")
     parametric = [] if args.no_parametric else prove_parametric(
-        cloud, timeout=args.timeout, sym_cls=sym_cls, smt2_dir=None if smt2 is None else f"{smt2}/parametric")
+        cloud, timeout=args.solver_timeout, sym_cls=sym_cls,
+        smt2_dir=None if smt2 is None else f"{smt2}/parametric")
     par = {r.name: r for r in parametric}
     table = Table(title=f"prove: {len(cloud.hosts)} hosts x {len(cloud.instances)} instances, "
                         "capacities and flavor sizes free")

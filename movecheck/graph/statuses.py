@@ -2,7 +2,7 @@
 
 The graphs are :data:`movecheck.spec.statuses.STATUS_MACHINES` (movecheck's
 reading of the statuses Nova writes to ``Migration.status``; Nova never
-merged a state machine for them, reviews 197668/197669, nova-moves.md 1).
+merged a state machine for them, reviews 197668/197669).
 Statuses are nodes, the steps that take an edge label it, the pseudo-status
 ``∅`` (no record yet) is a dot, terminal statuses have a double outline and
 failure/rollback edges are dashed red.

@@ -1,4 +1,4 @@
-"""The agreement check between the concrete and the Z3 reading of the spec (design.md section 5).
+"""The agreement check between the concrete and the Z3 reading of the spec (docs/one-spec.md).
 
 For one concrete state and one step (enabled or not), :func:`agreement_problems`
 lists every way the two interpretations disagree:

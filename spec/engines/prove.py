@@ -5,7 +5,7 @@ migration bound are free (:func:`movecheck.spec.interpret.z3.symbolic_params`):
 
 - initiation: every initial state satisfies every one-state invariant;
 - consecution: for every step kind and every invariant, a state satisfying
-  ALL one-state invariants (the design.md ones, the auxiliary ones of
+  ALL one-state invariants (those of docs/spec.md, the auxiliary ones of
   spec/invariants.py and the encoding's facts of spec/interpret/z3.py)
   and taking the step reaches a state satisfying the invariant; two-state
   properties are checked on the same transition.

@@ -1,4 +1,4 @@
-"""The concrete reading of the spec: the rules run with plain Python values (design.md section 5).
+"""The concrete reading of the spec: the rules run with plain Python values (docs/one-spec.md).
 
 A :class:`Spec` is bound to one :class:`~movecheck.spec.vocab.Cloud`.  It runs
 the rules of :mod:`movecheck.spec.steps` and :mod:`movecheck.spec.invariants`

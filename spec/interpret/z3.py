@@ -1,4 +1,4 @@
-"""The Z3 reading of the spec: the same rules run with Z3 terms (design.md section 5).
+"""The Z3 reading of the spec: the same rules run with Z3 terms (docs/one-spec.md).
 
 The rules of :mod:`movecheck.spec.steps` and :mod:`movecheck.spec.invariants`
 are run on a :class:`SymState` whose fields are Z3 terms, over a bounded cloud
