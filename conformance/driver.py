@@ -39,7 +39,7 @@ from movecheck.conformance.checker import Checker, Coverage, Discrepancy
 from movecheck.conformance.clouds import clouds
 from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
 from movecheck.conformance.minimize import minimize
-from movecheck.spec.concrete import Spec, State
+from movecheck.spec import Spec, State
 from movecheck.spec.errors import InputError
 from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import STEPS

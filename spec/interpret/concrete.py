@@ -206,6 +206,13 @@ class Spec:
             self._holds_cache = (s, usage)
         return usage
 
+    def fits(self, s: State, host: str, flavor: str) -> bool:
+        """The claim test of the rules (``movecheck.spec.steps.fits``): usage + flavor <=
+        capacity on ``host``."""
+        from movecheck.spec.steps import fits
+
+        return fits(self, s, host, flavor)
+
     def fresh(self, s: State, mid: str) -> bool:
         return not any(sl.mx and sl.mid == mid for sl in s.slots) and not any(
             m.id == mid for _, m in s.retired)
