@@ -98,7 +98,6 @@ class Spec:
         self.int_capacity: tuple[tuple[int, ...], ...] = tuple(
             tuple(math.floor(c) for c in caps) for caps in self.capacity
         )
-        self._cap = {h: self.int_capacity[k] for h, k in self.host_index.items()}
         self.devices = {h.name: h.devices for h in cloud.hosts}
         self._devset = {h: frozenset(d) for h, d in self.devices.items()}
         self.migration_ids = cloud.migration_ids()
@@ -124,7 +123,7 @@ class Spec:
         return self.ndev[flavor]
 
     def cap(self, host: str) -> Vector:
-        return self._cap[host]
+        return self.int_capacity[self.host_index[host]]
 
     def cap_exact(self, host: str, r: int) -> Fraction:
         return self.capacity[self.host_index[host]][r]
