@@ -281,7 +281,9 @@ def test_a_wrong_device_pick_is_reported_as_a_wrong_pick_not_as_broken_accountin
     d = r.discrepancy
     assert d is not None and d.category == "pick"
     assert "pci-wrong" in d.message and "not a free device" in d.message
-    assert d.invariants == []  # pci-wrong is nobody's device: nothing exclusive was broken
+    # pci-wrong is not a device of the host: devices_exclusive ("held on its own host") is
+    # the only invariant named, and no accounting invariant is blamed.
+    assert d.invariants == ["devices_exclusive"]
     assert "usage" not in d.expected and "usage" not in d.observed
     text = render_text(CLOUD, d, "wrong-pick")
     assert "device pick" in text and "usage h1 VCPU" not in text
