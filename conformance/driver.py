@@ -28,6 +28,7 @@ from typing import Any
 from movecheck.conformance.checker import Checker, Coverage, Discrepancy
 from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
 from movecheck.conformance.minimize import minimize
+from movecheck.spec.errors import InputError
 from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import CREATING_STEPS, STEPS
 from movecheck.spec.vocab import Cloud, Step
@@ -146,6 +147,7 @@ class _Run:
         self.steps = 0
         self.best: Discrepancy | None = None
         self.frozen: Discrepancy | None = None
+        self.bad_input: InputError | None = None  # the adapter's malformed report
         self.unsupported = frozenset(getattr(tracker, "unsupported_steps", ()) or ())
         self.unknown = _unknown_steps(cloud)
         self.supported = frozenset(k for k in STEPS if k not in self.unsupported)
@@ -182,6 +184,11 @@ def _machine(run: _Run):
             except Discrepancy as d:
                 run.found(d)
                 raise
+            except InputError as e:
+                # Bad input of the adapter (exit 2): nothing to shrink, so the
+                # run stops here (a BaseException passes through Hypothesis).
+                run.bad_input = e
+                raise _BadInput from e
 
         @initialize(swarm=st.integers(0, 4 ** len(SWARM_KINDS) - 1))
         def start(self, swarm):
@@ -364,6 +371,10 @@ def _machine(run: _Run):
     return ConformanceMachine
 
 
+class _BadInput(BaseException):
+    """Stops a run at the adapter's bad input (kept in ``_Run.bad_input``)."""
+
+
 def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int = DEFAULT_EXAMPLES,
                     steps: int = DEFAULT_STEPS, seed: int | None = None,
                     timeout: float | None = DEFAULT_TIMEOUT, label: str = "tracker",
@@ -430,6 +441,12 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud, *, examples: int =
     except KeyboardInterrupt:
         result.interrupted = True
         result.discrepancy = run.best
+    except _BadInput:
+        # Exit 2 with one sentence; the report keeps what the run had done.
+        e = run.bad_input
+        result.discrepancy = run.best
+        e.report_fields = result.report_fields  # read once the counts below are set
+        raise e from None
     finally:
         result.examples, result.steps = run.examples, run.steps
         result.coverage = run.coverage

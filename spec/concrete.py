@@ -12,8 +12,11 @@ host must be charged, recomputed from the records (Nova's
 ``update_available_resource``, ``nova/compute/resource_tracker.py``):
 
 - an instance that exists charges its host its flavor; while a resize has
-  landed but is not finished (post-migrating) the MigrationContext is applied
-  and the new flavor is charged (bug 1953359's fix);
+  landed but is not finished (post-migrating) the new flavor is charged: the
+  Placement-level figure (the instance consumer holds it on the dest since
+  scheduling).  Nova's ComputeNode counters charge the old one there after an
+  audit; bug 1953359's fix applies the MigrationContext for NUMA and PCI only
+  (docs/spec.md, "Two levels of usage");
 - an in-progress migration that has not landed charges the destination the
   new flavor (the move claim); one that has landed charges the source the old
   flavor (held for a revert; for an evacuation, held because the source is
@@ -30,6 +33,7 @@ from fractions import Fraction
 from itertools import combinations
 from typing import NamedTuple
 
+from movecheck.spec.allocations import expected_allocations
 from movecheck.spec.statuses import (
     DEST_CLAIMED,
     FAILURE_STATUS,
@@ -176,7 +180,7 @@ class Spec:
         if mc is not None and inst.new_flavor is not None:
             m = self.migration(state, mc.migration_id)
             if m is not None and m.status == "post-migrating":
-                return inst.new_flavor  # MigrationContext applied on the dest (bug 1953359)
+                return inst.new_flavor  # Placement's figure; ComputeNode's is the old one
         return inst.flavor
 
     def holds(self, state: State) -> tuple[Vector, ...]:
@@ -752,6 +756,7 @@ class Spec:
                 i.id: i.host for i in state.instances
                 if i is not None and i.vm_state != VM_DELETED
             },
+            allocations=expected_allocations(self, state),
         )
 
 
