@@ -16,11 +16,13 @@ move's resources under two consumers:
   failure (``rebuild_instance`` → ``delete_allocation_for_evacuated_instance``);
 - otherwise an instance that exists holds its flavor on its host.
 
-The figures are the spec's own (what each host is charged, by
-``Spec.migration_hold``), split by consumer: they add up to the spec's usage,
-which is Placement-level usage (docs/spec.md, "Two levels of usage").  This
-module reads only the public :class:`~movecheck.spec.concrete.Spec` facade
-(records, ``migration_hold``), so it does not depend on how steps are written.
+The figures are the spec's own (what each host is charged: the instance's
+flavor on its host, and what its migration holds apart from it), split by
+consumer: they add up to the spec's usage, which is Placement-level usage
+(docs/spec.md, "Two levels of usage").  This module reads only the public
+facade of the concrete spec (``state.instances``, ``state.migrations``,
+``spec.vec``, and ``spec.migration_hold`` where the spec offers it, else the
+status machines' data), so it does not depend on how steps are written.
 
 An observation's ``allocations`` is ``{consumer: {host: {resource class: int}}}``
 where a consumer is an instance id or a migration id of the cloud; amounts of
@@ -33,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from movecheck.spec.statuses import TERMINAL
+from movecheck.spec.statuses import DEST_CLAIMED, LANDED, TERMINAL
 from movecheck.spec.vocab import EVACUATION, RESOURCE_CLASSES, VM_DELETED, Cloud
 
 #: {consumer: {host: {resource class: amount}}}
@@ -65,6 +67,23 @@ def normalized(allocations: Mapping[str, Mapping[str, Mapping[str, int]]]) -> Al
     return out
 
 
+def migration_hold(spec: Any, m: Any) -> tuple[str, str] | None:
+    """(host, flavor) the migration holds apart from its instance, or None: the
+    spec's own answer where it has one, else read from the status machines
+    (landed: the old flavor on the source; claimed, not landed: the new flavor
+    on the dest)."""
+    own = getattr(spec, "migration_hold", None)
+    if callable(own):
+        return own(m)
+    if m.status in TERMINAL[m.migration_type]:
+        return None
+    if m.status in LANDED[m.migration_type]:
+        return (m.source, m.old_flavor)
+    if m.status in DEST_CLAIMED[m.migration_type]:
+        return (m.dest, m.new_flavor)
+    return None
+
+
 def expected_allocations(spec: Any, state: Any) -> Allocations:
     """Placement's allocations per consumer in a spec state (see the module docstring)."""
     vec = spec.vec
@@ -72,7 +91,7 @@ def expected_allocations(spec: Any, state: Any) -> Allocations:
     for inst in state.instances:
         if inst is None or inst.vm_state == VM_DELETED:
             continue
-        held = [(m, spec.migration_hold(m)) for m in state.migrations if m.instance == inst.id]
+        held = [(m, migration_hold(spec, m)) for m in state.migrations if m.instance == inst.id]
         held = [(m, h) for m, h in held if h is not None]
         move = next((m for m, _ in held if m.migration_type != EVACUATION), None)
         if move is not None:
@@ -109,8 +128,8 @@ def compute_node_usage(spec: Any, state: Any, host: str) -> dict[str, int]:
     ``ComputeManager._finish_resize``).  A same-host resize holds old + new
     either way.
     """
-    k = spec.host_index[host]
-    usage = list(spec.holds(state)[k])
+    placement = allocation_usage(spec.cloud, expected_allocations(spec, state))[host]
+    usage = [placement[rc] for rc in RESOURCE_CLASSES]
     for m in state.migrations:
         if m.status == "post-migrating" and m.dest == host and m.source != m.dest:
             old, new = spec.vec[m.old_flavor], spec.vec[m.new_flavor]
@@ -226,7 +245,7 @@ def allocation_violations(spec: Any, state: Any, allocations: Allocations,
             continue
         allowed = {inst.host}
         for m2 in state.migrations:
-            if m2.instance == inst.id and spec.migration_hold(m2) is not None:
+            if m2.instance == inst.id and migration_hold(spec, m2) is not None:
                 allowed |= {m2.source, m2.dest}
         stray = sorted(set(per_host) - allowed)
         if stray:
@@ -250,5 +269,5 @@ __all__ = [
     "ALLOCATION_INVARIANTS", "COMPUTE_NODE", "PLACEMENT", "USAGE_LEVELS", "AllocationInvariant",
     "Allocations", "allocation_error", "allocation_usage", "allocation_violations",
     "bugs_for_names", "compute_node_usage", "consumer_clash", "expected_allocations",
-    "normalized",
+    "migration_hold", "normalized",
 ]
