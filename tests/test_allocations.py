@@ -136,6 +136,10 @@ def test_a_kept_migration_allocation_is_a_discrepancy_naming_its_invariant_and_b
     d = e.value
     assert "allocations" in d.message and d.trace[-1]["step"] == "confirm_finish"
     assert "allocations_no_ended_migration" in d.invariants and "1707071" in d.bugs
+    from movecheck.conformance.counterexample import render_text
+
+    text = render_text(default_cloud(), d)
+    assert "allocation m1 on h1" in text and "no allocation belongs to a migration" in text
 
 
 class _Malformed(SpecTracker):
