@@ -228,3 +228,28 @@ def test_an_unknown_usage_level_is_bad_input():
 
     with pytest.raises(InputError, match="usage_level"):
         Checker(default_cloud(), _Odd()).reset()
+
+
+def test_a_recorded_compute_node_level_trace_says_so_and_validates(tmp_path):
+    from movecheck.conformance.adapters.recorder import RecordingTracker
+    from movecheck.conformance.validate import validate_file
+
+    path = tmp_path / "cn.jsonl"
+    rec = RecordingTracker(_ComputeNodeLevel(), path)
+    checker = Checker(default_cloud(), rec)
+    checker.reset()
+    for s in RESIZE + [Step("resize_migrate", migration="m1"),
+                       Step("resize_migrated", migration="m1"), Step("audit", host="h2"),
+                       Step("finish_resize", migration="m1"), Step("audit", host="h2")]:
+        checker.apply(s)
+    rec.close()
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["reply"]["usage_level"] == "compute_node"
+    assert validate_file(path).divergence is None
+    # Read at the Placement level, the lagging counters are explained by no reading.
+    lines = path.read_text().splitlines()
+    del first["reply"]["usage_level"]
+    lines[0] = json.dumps(first)
+    placement = tmp_path / "p.jsonl"
+    placement.write_text("\n".join(lines) + "\n")
+    assert validate_file(placement).divergence is not None
