@@ -130,30 +130,67 @@ def _delete(t: Trace, migrations: dict) -> Trace:
     return t.observe({}, {}, migrations, {})
 
 
-def resize_confirm() -> Trace:
-    t = Trace("resize_confirm", "test_servers.py ServerMovingTests.test_resize_confirm "
+def _resize_confirm(name: str, test: str, dest: str) -> Trace:
+    source = "host1" if dest == "host2" else "host2"
+    t = Trace(name, f"test_servers.py ServerMovingTests.{test} "
               "(_test_resize_confirm, _resize_and_check_allocations)")
-    _boot(t, "m1-tiny")
-    _resize_to_verify(t, "m1-tiny", "m1-small", "host1", "host2")
+    _boot(t, "m1-tiny", source)
+    _resize_to_verify(t, "m1-tiny", "m1-small", source, dest)
     t.steps("m1", "confirm", "confirm_finish")
-    after = ({"host2": res("m1-small")}, {"server": {"host2": res("m1-small")}},
-             {"m1": "confirmed"}, {"server": "host2"})
+    after = ({dest: res("m1-small")}, {"server": {dest: res("m1-small")}},
+             {"m1": "confirmed"}, {"server": dest})
     t.observe(*after)
     t.periodics()
     t.observe(*after)
     return _delete(t, {"m1": "confirmed"}).close()
 
 
-def resize_revert() -> Trace:
-    t = Trace("resize_revert", "test_servers.py ServerMovingTests.test_resize_revert "
+def resize_confirm() -> Trace:
+    return _resize_confirm("resize_confirm", "test_resize_confirm", "host2")
+
+
+def resize_confirm_reverse() -> Trace:
+    """The periodics run on the destination first (``_run_periodics`` order)."""
+    return _resize_confirm("resize_confirm_reverse", "test_resize_confirm_reverse", "host1")
+
+
+def _resize_revert(name: str, test: str, dest: str) -> Trace:
+    source = "host1" if dest == "host2" else "host2"
+    t = Trace(name, f"test_servers.py ServerMovingTests.{test} "
               "(_test_resize_revert, _resize_and_check_allocations)")
-    _boot(t, "m1-tiny")
-    _resize_to_verify(t, "m1-tiny", "m1-small", "host1", "host2")
+    _boot(t, "m1-tiny", source)
+    _resize_to_verify(t, "m1-tiny", "m1-small", source, dest)
     t.steps("m1", "revert", "revert_finish")
     t.periodics()
-    t.observe({"host1": res("m1-tiny")}, {"server": {"host1": res("m1-tiny")}},
-              {"m1": "reverted"}, {"server": "host1"})
+    t.observe({source: res("m1-tiny")}, {"server": {source: res("m1-tiny")}},
+              {"m1": "reverted"}, {"server": source})
     return _delete(t, {"m1": "reverted"}).close()
+
+
+def resize_revert() -> Trace:
+    return _resize_revert("resize_revert", "test_resize_revert", "host2")
+
+
+def resize_revert_reverse() -> Trace:
+    return _resize_revert("resize_revert_reverse", "test_resize_revert_reverse", "host1")
+
+
+def migration_confirm_resize_error() -> Trace:
+    """The driver's ``confirm_migration`` raises: ``errors_out_migration`` writes
+    ``error``, the server goes to ERROR, and ``_delete_allocation_after_move``
+    (in ``confirm_resize``'s finally) has removed the source: the allocation is
+    only on the destination, before and after the periodics."""
+    t = Trace("migration_confirm_resize_error",
+              "test_servers.py ServerMovingTests.test_migration_confirm_resize_error")
+    _boot(t, "m1-tiny")
+    _resize_to_verify(t, "m1-tiny", "m1-tiny", "host1", "host2")
+    t.step("confirm", migration="m1").step("fail", migration="m1")
+    after = ({"host2": res("m1-tiny")}, {"server": {"host2": res("m1-tiny")}},
+             {"m1": "error"}, {"server": "host2"})
+    t.observe(*after)
+    t.periodics()
+    t.observe(*after)
+    return _delete(t, {"m1": "error"}).close()
 
 
 def migrate_confirm() -> Trace:
@@ -258,7 +295,8 @@ def live_migrate_rollback() -> Trace:
 
 
 #: Scenarios on paths where the spec already follows Nova 34.
-SCENARIOS = (resize_confirm, resize_revert, migrate_confirm, resize_confirm_same_host,
+SCENARIOS = (resize_confirm, resize_confirm_reverse, resize_revert, resize_revert_reverse,
+             migrate_confirm, migration_confirm_resize_error, resize_confirm_same_host,
              resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback)
 
 
@@ -371,6 +409,9 @@ def _nth_observe(t: Trace, n: int) -> int:
 EDITS = {
     "resize_confirm": (2, ("allocations", "m1", "host1", "MEMORY_MB"), +1),
     "resize_revert": (4, ("usage", "host2", "VCPU"), +1),
+    "resize_confirm_reverse": (5, ("usage", "host2", "MEMORY_MB"), +1),
+    "resize_revert_reverse": (3, ("allocations", "server", "host1", "VCPU"), -1),
+    "migration_confirm_resize_error": (4, ("usage", "host1", "DISK_GB"), +1),
     "migrate_confirm": (3, ("usage", "host1", "DISK_GB"), -1),
     "resize_confirm_same_host": (3, ("usage", "host1", "MEMORY_MB"), -1),
     "resize_revert_same_host": (2, ("allocations", "server", "host1", "DISK_GB"), +1),
