@@ -294,10 +294,27 @@ def live_migrate_rollback() -> Trace:
     return _delete(t, {"m1": "failed"}).close()
 
 
+def live_migrate_abort() -> Trace:
+    """``DELETE /servers/{id}/migrations/{id}`` while running: the driver aborts and
+    ``_rollback_live_migration(migration_status='cancelled')`` gives the
+    destination's allocation back (``ServerLiveMigrateForceAndAbort`` runs on
+    ``fake.FakeLiveMigrateDriver``; the flavor fits on this cloud's hosts alike)."""
+    t = Trace("live_migrate_abort",
+              "test_servers.py ServerLiveMigrateForceAndAbort.test_live_migrate_delete")
+    _boot(t, "m1-tiny")
+    t.step("live_claim", migration="m1", instance="server", dest="host2")
+    t.steps("m1", "live_queue", "live_prepare", "live_run", "live_abort")
+    t.periodics()
+    t.observe({"host1": res("m1-tiny")}, {"server": {"host1": res("m1-tiny")}},
+              {"m1": "cancelled"}, {"server": "host1"})
+    return _delete(t, {"m1": "cancelled"}).close()
+
+
 #: Scenarios on paths where the spec already follows Nova 34.
 SCENARIOS = (resize_confirm, resize_confirm_reverse, resize_revert, resize_revert_reverse,
              migrate_confirm, migration_confirm_resize_error, resize_confirm_same_host,
-             resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback)
+             resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback,
+             live_migrate_abort)
 
 
 # ---------------------------------------------------------------------------
@@ -418,6 +435,7 @@ EDITS = {
     "evacuate": (2, ("allocations", "server", "host1", "VCPU"), -1),
     "live_migrate": (2, ("usage", "host1", "VCPU"), +1),
     "live_migrate_rollback": (2, ("allocations", "m1", "host1", "MEMORY_MB"), -1),
+    "live_migrate_abort": (2, ("allocations", "server", "host1", "MEMORY_MB"), +1),
 }
 
 
