@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from movecheck.conformance.faults import TrackerFault, guarded_call
+from movecheck.spec import Spec, State
 from movecheck.spec.allocations import (
     COMPUTE_NODE,
     PLACEMENT,
@@ -40,7 +41,6 @@ from movecheck.spec.allocations import (
     consumer_clash,
     normalized,
 )
-from movecheck.spec.concrete import Spec, State
 from movecheck.spec.errors import InputError
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.statuses import NEW, STATUS_MACHINES

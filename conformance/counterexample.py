@@ -18,8 +18,8 @@ from typing import Any
 
 from movecheck.conformance.checker import Discrepancy
 from movecheck.conformance.minimize import step_of
+from movecheck.spec import Spec
 from movecheck.spec.allocations import ALLOCATION_INVARIANTS, normalized
-from movecheck.spec.concrete import Spec
 from movecheck.spec.describe import fmt_vector
 from movecheck.spec.invariants import INVARIANTS
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud

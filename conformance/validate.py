@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from movecheck.conformance.protocol import first_error
+from movecheck.spec import Spec, State
 from movecheck.spec.allocations import (
     COMPUTE_NODE,
     allocation_error,
@@ -30,7 +31,6 @@ from movecheck.spec.allocations import (
     consumer_clash,
     normalized,
 )
-from movecheck.spec.concrete import Spec, State
 from movecheck.spec.errors import InputError
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.steps import STEPS
