@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 #: Evacuation statuses in which the destination has claimed and the source is not cleaned up.
 _EVACUATION_BOTH_SIDES = frozenset({"pre-migrating", "done"})
 
+#: Statuses whose allocation writes are done: confirm and completion deleted the
+#: migration's allocation, revert, rollback and failure moved it back.  Placement's
+#: own reading, not the resource tracker's in-progress filter (which the bug
+#: catalogue changes: bug 1543123's audit counts a failed move, Placement does not).
+_ENDED = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled"})
+
 
 def placement_allocations(nova: NovaCloud) -> dict[str, dict[str, dict[str, int]]]:
     """{consumer: {host: {resource class: amount}}}, zero amounts left out."""
@@ -42,9 +48,15 @@ def placement_allocations(nova: NovaCloud) -> dict[str, dict[str, dict[str, int]
             if n:
                 per[rc] = per.get(rc, 0) + n
 
+    moves: dict[str, object] = {}
+    for mid in store.migration_statuses():  # oldest first: the newest per instance wins
+        m = store.migration(mid)
+        moves[m.instance_uuid] = m
     for uuid in store.instance_hosts():
         inst = store.instance(uuid)
-        m = store.in_progress_by_instance(uuid)
+        m = moves.get(uuid)
+        if m is not None and m.status in _ENDED:
+            m = None
         if m is None or (m.migration_type == "evacuation"
                          and m.status not in _EVACUATION_BOTH_SIDES):
             add(uuid, inst.host, inst.flavor)
