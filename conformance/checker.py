@@ -9,7 +9,10 @@ and ``pytest_case``: it applies a step to the spec's concrete interpretation
 2. the device pick of an accepted claim, validated by ``Spec.pick_error``
    (the spec checks the pick, it does not dictate it); the spec then follows
    the tracker's pick;
-3. every observation part the tracker declares in ``capabilities``.
+3. every observation part the tracker declares in ``capabilities``; usage at
+   the tracker's ``usage_level`` (``placement``, the default: after every step;
+   ``compute_node``: a host's usage only right after that host's audit, against
+   :func:`movecheck.spec.allocations.compute_node_usage`).
 
 Invariants are checked on the tracker's observation by putting the observed
 usage into the spec's records and running :func:`movecheck.spec.invariants.violations`
@@ -27,13 +30,25 @@ from typing import Any
 
 from movecheck.conformance.faults import TrackerFault, guarded_call
 from movecheck.spec import Spec, State
+from movecheck.spec.allocations import (
+    COMPUTE_NODE,
+    PLACEMENT,
+    USAGE_LEVELS,
+    allocation_error,
+    allocation_violations,
+    bugs_for_names,
+    compute_node_usage,
+    consumer_clash,
+    normalized,
+)
+from movecheck.spec.errors import InputError
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.statuses import NEW, STATUS_MACHINES
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step
 
 #: Which invariant a difference in a non-usage observation part breaks.
 PART_INVARIANT = {"devices": "devices_exclusive", "migrations": "status_graph",
-                  "instances": "exactly_once"}
+                  "instances": "exactly_once", "allocations": "exactly_once"}
 
 
 @dataclass(eq=False)
@@ -56,7 +71,7 @@ class Discrepancy(Exception):
 
     @property
     def bugs(self) -> list[str]:
-        return bugs_for(self.invariants)
+        return bugs_for_names(self.invariants, bugs_for)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +137,7 @@ class Checker:
         self.state: State = self.spec.initial()
         self.trace: list[dict[str, Any]] = []
         self.capabilities: frozenset[str] = frozenset({"usage"})
+        self.usage_level: str = PLACEMENT
 
     # ------------------------------------------------------------------ calls
 
@@ -143,6 +159,12 @@ class Checker:
             raise self._fault(-1, str(e), timeout=e.timeout) from None
         caps = getattr(self.tracker, "capabilities", None) or frozenset({"usage"})
         self.capabilities = frozenset(caps) & frozenset(CAPABILITIES) | {"usage"}
+        self.usage_level = getattr(self.tracker, "usage_level", None) or PLACEMENT
+        if self.usage_level not in USAGE_LEVELS:
+            raise InputError(f"the tracker's usage_level is {self.usage_level!r}, not one of "
+                             f"{', '.join(USAGE_LEVELS)}")
+        if "allocations" in self.capabilities and consumer_clash(self.cloud):
+            raise InputError(consumer_clash(self.cloud))
         self._compare_observation(-1, None, self.state, self.state, {"outcome": None})
 
     # ------------------------------------------------------------------ one step
@@ -214,13 +236,36 @@ class Checker:
         obs = _as_observation(raw)
         if isinstance(obs, str):
             raise self._fault(index, f"{what} returned garbage: {obs}")
+        if "allocations" in self.capabilities:
+            # The tracker declared the part: a malformed one is bad input of
+            # the adapter (exit 2), not a behaviour to compare.
+            err = ("it declares allocations but reported none" if obs.allocations is None
+                   else allocation_error(self.cloud, obs.allocations))
+            if err is not None:
+                raise InputError(f"{what}: {err}")
         return obs
+
+    def usage_hosts(self, step: Step | None) -> tuple[str, ...]:
+        """The hosts whose usage is compared after ``step`` (None: after reset)."""
+        if self.usage_level == PLACEMENT or step is None:
+            return self.cloud.host_names
+        return (step.host,) if step.kind == "audit" else ()
+
+    def expected_observation(self, step: Step | None, state: State) -> Observation:
+        """The spec's observation after ``step``, usage at the tracker's level."""
+        expected = self.spec.observe(state)
+        if self.usage_level == COMPUTE_NODE:
+            hosts = self.usage_hosts(step)
+            expected = _replace_usage(expected, {
+                h: compute_node_usage(self.spec, state, h) for h in hosts})
+        return expected
 
     def _compare_observation(self, index, step, before, after, observed_extra,
                              expected_outcome=None) -> None:
         obs = self._observe(index, step)
-        expected = self.spec.observe(after)
-        diffs = observation_diffs(self.spec, expected, obs, self.capabilities)
+        expected = self.expected_observation(step, after)
+        diffs = observation_diffs(self.spec, expected, obs, self.capabilities,
+                                  usage_hosts=self.usage_hosts(step))
         if diffs is None:
             return
         exp_parts = {p: getattr(expected, p) for p in diffs}
@@ -240,8 +285,13 @@ class Checker:
         details: list[str] = []
         if "usage" in diffs:
             try:
-                observed_state = after._replace(usage=_usage_vectors(self.spec, _full_usage(
-                    self.spec, obs.usage)))
+                full = _full_usage(self.spec, obs.usage)
+                # compute-node level: hosts not compared now keep the spec's figure
+                compared = set(self.usage_hosts(step))
+                full = {h: (full[h] if h in compared else dict(zip(
+                    RESOURCE_CLASSES, after.usage[k], strict=True)))
+                    for k, h in enumerate(self.spec.cloud.host_names)}
+                observed_state = after._replace(usage=_usage_vectors(self.spec, full))
             except (KeyError, TypeError):
                 observed_state = None
             if observed_state is not None:
@@ -251,6 +301,15 @@ class Checker:
                 for name, msgs in found.items():
                     names[name] = None
                     details += [f"{name}: {m}" for m in msgs]
+        if "allocations" in diffs and obs.allocations is not None:
+            found = allocation_violations(
+                self.spec, after, obs.allocations,
+                obs.usage if self.usage_level == PLACEMENT else None)
+            for name, msgs in found.items():
+                names[name] = None
+                details += [f"{name}: {m}" for m in msgs]
+            if found:
+                diffs = [p for p in diffs if p != "allocations"]
         for part in diffs:
             if part in PART_INVARIANT:
                 names[PART_INVARIANT[part]] = None
@@ -291,7 +350,8 @@ class Checker:
             obs = None
         if obs is not None:
             observed["usage"] = obs.usage
-            diffs = observation_diffs(self.spec, self.spec.observe(after), obs, self.capabilities)
+            diffs = observation_diffs(self.spec, self.expected_observation(step, after), obs,
+                                      self.capabilities, usage_hosts=self.usage_hosts(step))
             if diffs:
                 more, details = self._invariants(step, before, after, obs, diffs)
                 names += [n for n in more if n not in names]
@@ -351,13 +411,28 @@ def _full_devices(spec: Spec, devices: dict) -> dict:
     return out
 
 
+def _replace_usage(obs: Observation, usage: dict[str, dict[str, int]]) -> Observation:
+    from dataclasses import replace
+
+    return replace(obs, usage=usage)
+
+
 def observation_diffs(spec: Spec, expected: Observation, observed: Observation,
-                      capabilities: frozenset[str]) -> list[str] | None:
-    """The declared parts in which ``observed`` differs from ``expected`` (None if none)."""
+                      capabilities: frozenset[str],
+                      usage_hosts: tuple[str, ...] | None = None) -> list[str] | None:
+    """The declared parts in which ``observed`` differs from ``expected`` (None if none).
+
+    ``usage_hosts`` are the hosts whose usage is compared (None: every host).
+    """
     diffs = []
     # Fast path first: a conformant tracker reports exactly the spec's dicts.
-    if observed.usage != expected.usage and _full_usage(spec, observed.usage) != expected.usage:
-        diffs.append("usage")
+    if usage_hosts is None or usage_hosts == spec.cloud.host_names:
+        if observed.usage != expected.usage and _full_usage(spec, observed.usage) != expected.usage:
+            diffs.append("usage")
+    elif usage_hosts:
+        full = _full_usage(spec, observed.usage)
+        if any(full.get(h) != expected.usage.get(h) for h in usage_hosts):
+            diffs.append("usage")
     if "devices" in capabilities:
         if observed.devices != expected.devices and (
                 observed.devices is None
@@ -367,4 +442,8 @@ def observation_diffs(spec: Spec, expected: Observation, observed: Observation,
         diffs.append("migrations")
     if "instances" in capabilities and observed.instances != expected.instances:
         diffs.append("instances")
+    if "allocations" in capabilities and (
+            observed.allocations is None
+            or normalized(observed.allocations) != expected.allocations):
+        diffs.append("allocations")
     return diffs or None

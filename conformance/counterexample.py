@@ -19,6 +19,7 @@ from typing import Any
 from movecheck.conformance.checker import Discrepancy
 from movecheck.conformance.replay import step_of
 from movecheck.spec import Spec
+from movecheck.spec.allocations import ALLOCATION_INVARIANTS, normalized
 from movecheck.spec.describe import fmt_vector
 from movecheck.spec.invariants import INVARIANTS
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud
@@ -108,7 +109,18 @@ def _side_by_side(spec: Spec, d: Discrepancy):
             for k in sorted(set(e) | set(o)):
                 if e.get(k) != o.get(k):
                     table.add_row(f"{part[:-1]} {k}", _fmt(e.get(k)), _fmt(o.get(k)), "≠")
+    if "allocations" in exp or "allocations" in obs:
+        e, o = exp.get("allocations") or {}, normalized(obs.get("allocations") or {})
+        for c in sorted(set(e) | set(o)):
+            for h in sorted(set(e.get(c, {})) | set(o.get(c, {}))):
+                ev, ov = e.get(c, {}).get(h), o.get(c, {}).get(h)
+                if ev != ov:
+                    table.add_row(f"allocation {c} on {h}", _fmt_res(ev), _fmt_res(ov), "≠")
     return table
+
+
+def _fmt_res(v: dict | None) -> str:
+    return "-" if not v else "/".join(str(v.get(rc, 0)) for rc in RESOURCE_CLASSES)
 
 
 def _fmt(v: Any) -> str:
@@ -138,8 +150,9 @@ def render(console, cloud: Cloud, d: Discrepancy, tracker: str | None = None) ->
     if d.invariants:
         console.print("invariants broken on the tracker's observation:")
         for name in d.invariants:
-            bugs = ", ".join(INVARIANTS[name].bugs) if name in INVARIANTS else ""
-            console.print(f"  - {name}: {INVARIANTS[name].statement if name in INVARIANTS else ''}"
+            inv = INVARIANTS.get(name) or ALLOCATION_INVARIANTS.get(name)
+            bugs = ", ".join(inv.bugs) if inv else ""
+            console.print(f"  - {name}: {inv.statement if inv else ''}"
                           + (f" [dim](Nova bugs {bugs})[/]" if bugs else ""))
     elif d.category in ("accepted", "rejected"):
         console.print("no invariant breaks on the tracker's observation: the tracker and the "

@@ -182,6 +182,7 @@ class _Run:
         self.best_cloud: Cloud | None = None
         self.frozen: Discrepancy | None = None
         self.last: tuple[Discrepancy, Cloud] | None = None
+        self.bad_input: InputError | None = None  # the adapter's malformed report
         self.unsupported = frozenset(getattr(tracker, "unsupported_steps", ()) or ())
         self.supported = frozenset(k for k in STEPS if k not in self.unsupported)
         self.t0 = time.perf_counter()
@@ -389,6 +390,9 @@ class ConformanceMachine(RuleBasedStateMachine):
         except Discrepancy as d:
             run.found(d, cloud)
             raise
+        except InputError as e:
+            run.bad_input = e
+            raise _BadInput from e
 
     def pools(self) -> _Pools:
         state = self.checker.state
@@ -407,6 +411,11 @@ class ConformanceMachine(RuleBasedStateMachine):
         except Discrepancy as d:
             run.found(d, self.checker.cloud)
             raise
+        except InputError as e:
+            # Bad input of the adapter (exit 2): nothing to shrink, so the run
+            # stops here (a BaseException passes through Hypothesis).
+            run.bad_input = e
+            raise _BadInput from e
 
     def unknown(self, draw=None) -> list[Step]:
         """Steps naming a step, host, flavor, instance or migration that does not exist."""
@@ -571,6 +580,10 @@ class KeyedDatabase(ExampleDatabase):
         self.inner.move(self.prefix + src, self.prefix + dest, value)
 
 
+class _BadInput(BaseException):
+    """Stops a run at the adapter's bad input (kept in ``_Run.bad_input``)."""
+
+
 def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
                     examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS,
                     seed: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
@@ -654,6 +667,12 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     except KeyboardInterrupt:
         result.interrupted = True
         result.discrepancy, result.failing_cloud = run.best, run.best_cloud
+    except _BadInput:
+        # Exit 2 with one sentence; the report keeps what the run had done.
+        e = run.bad_input
+        result.discrepancy, result.failing_cloud = run.best, run.best_cloud
+        e.report_fields = result.report_fields  # read once the counts below are set
+        raise e from None
     finally:
         result.examples, result.steps = run.examples, run.steps
         result.coverage = run.coverage

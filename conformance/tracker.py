@@ -9,8 +9,14 @@ only the observation parts the tracker declares.
   accepted (with the device names a claim picked) or rejected (with a reason);
   a tracker must reject exactly the steps the spec rejects;
 - ``observe()`` returns an :class:`Observation` (usage, and where it can tell:
-  devices, migrations, instances);
+  devices, migrations, instances, allocations per consumer);
 - ``close()`` releases resources (processes, databases).
+
+``usage_level`` (optional attribute, :data:`movecheck.spec.allocations.USAGE_LEVELS`)
+says what its usage counts: ``"placement"`` (the default; the sum of the
+allocations, compared after every step) or ``"compute_node"`` (Nova's
+ComputeNode counters, which catch up only at an audit: a host's usage is
+compared only right after that host's ``audit``).
 
 Steps a tracker cannot express at all are listed in ``unsupported_steps``
 (optional attribute): the driver does not generate them and reports that

@@ -22,6 +22,15 @@ from typing import Any
 
 from movecheck.conformance.protocol import first_error
 from movecheck.spec import Spec, State
+from movecheck.spec.allocations import (
+    COMPUTE_NODE,
+    allocation_error,
+    allocation_violations,
+    bugs_for_names,
+    compute_node_usage,
+    consumer_clash,
+    normalized,
+)
 from movecheck.spec.errors import InputError
 from movecheck.spec.invariants import bugs_for, transition_violations, violations
 from movecheck.spec.steps import STEPS
@@ -78,11 +87,13 @@ def _step(d: dict[str, Any]) -> Step:
     return Step(d["step"], **{k: v for k, v in d.items() if k != "step"})
 
 
-def _obs_diffs(spec: Spec, expected: Observation, reply: dict[str, Any]) -> list[str]:
-    """Differences between the spec's observation and the parts the reply states."""
+def _obs_diffs(spec: Spec, expected: Observation, reply: dict[str, Any],
+               usage_hosts: tuple[str, ...] | None = None) -> list[str]:
+    """Differences between the spec's observation and the parts the reply states;
+    usage only of ``usage_hosts`` (None: every host)."""
     out = []
     usage = reply["usage"]
-    for h in spec.cloud.host_names:
+    for h in spec.cloud.host_names if usage_hosts is None else usage_hosts:
         for rc in RESOURCE_CLASSES:
             e, o = expected.usage[h][rc], usage.get(h, {}).get(rc, 0)
             if e != o:
@@ -103,6 +114,11 @@ def _obs_diffs(spec: Spec, expected: Observation, reply: dict[str, Any]) -> list
             for k in sorted(set(e) | set(o)):
                 if e.get(k) != o.get(k):
                     out.append(f"{part[:-1]} {k}: expected {e.get(k)}, observed {o.get(k)}")
+    if "allocations" in reply:
+        e, o = expected.allocations, normalized(reply["allocations"])
+        for k in sorted(set(e) | set(o)):
+            if e.get(k) != o.get(k):
+                out.append(f"allocation of {k}: expected {e.get(k)}, observed {o.get(k)}")
     return out
 
 
@@ -123,6 +139,8 @@ class Validator:
         self.result = ValidationResult()
         self.spec: Spec | None = None
         self.readings: list[Reading] = []
+        self.usage_level = "placement"
+        self.last_apply: tuple[Step, bool] | None = None  # None: right after reset
 
     def line(self, obj: dict[str, Any], lineno: int) -> bool:
         """Check one parsed line; False once the trace has diverged."""
@@ -135,6 +153,11 @@ class Validator:
                 raise InputError(f"{self.where} line {lineno}: field cloud: {e}") from None
             self.spec = Spec(cloud)
             self.readings = [Reading(self.spec.initial())]
+            reply = obj.get("reply") or {}
+            self.usage_level = reply.get("usage_level", "placement")
+            self.last_apply = None
+            if "allocations" in reply.get("capabilities", ()) and consumer_clash(cloud):
+                raise InputError(f"{self.where} line {lineno}: {consumer_clash(cloud)}")
             self.steps_since_reset: list[dict[str, Any]] = []
             self.result.resets += 1
             return True
@@ -159,6 +182,7 @@ class Validator:
                                  f"{step.kind!r}; did you mean {close[0]!r}?")
         reply = obj["reply"]
         accepted = reply["result"] == "accepted"
+        self.last_apply = (step, accepted)
         self.result.steps += 1
         entry = dict(obj["step"])
         if reply.get("devices"):
@@ -194,11 +218,33 @@ class Validator:
                                          step))
         return self._narrow(alive, why, lineno, "apply", obj)
 
+    def _usage_hosts(self) -> tuple[str, ...] | None:
+        """Hosts whose usage this observe line pins (docs/adapters.md, usage levels)."""
+        if self.usage_level != COMPUTE_NODE or self.last_apply is None:
+            return None
+        step, accepted = self.last_apply
+        return (step.host,) if accepted and step.kind == "audit" else ()
+
+    def _expected(self, r: Reading, hosts: tuple[str, ...] | None) -> Observation:
+        exp = self.spec.observe(r.state)
+        if self.usage_level == COMPUTE_NODE and hosts:
+            from dataclasses import replace
+
+            usage = dict(exp.usage)
+            usage.update({h: compute_node_usage(self.spec, r.state, h) for h in hosts})
+            exp = replace(exp, usage=usage)
+        return exp
+
     def _observe(self, obj, lineno) -> bool:
         reply = obj["reply"]
+        if "allocations" in reply:
+            err = allocation_error(self.spec.cloud, reply["allocations"])
+            if err is not None:
+                raise InputError(f"{self.where} line {lineno}: {err}")
+        hosts = self._usage_hosts()
         alive, why = [], []
         for r in self.readings:
-            diffs = _obs_diffs(self.spec, self.spec.observe(r.state), reply)
+            diffs = _obs_diffs(self.spec, self._expected(r, hosts), reply, hosts)
             if diffs:
                 why.append(self._why(r, None, diffs, reply))
             else:
@@ -222,9 +268,16 @@ class Validator:
                 if r.before is not None and r.last_step is not None:
                     names.update(transition_violations(self.spec, r.before, r.last_step, s))
                 out["invariants"] = list(names)
+            if "allocations" in reply:
+                level_usage = reply["usage"] if self.usage_level != COMPUTE_NODE else None
+                for name in allocation_violations(self.spec, r.state, reply["allocations"],
+                                                  level_usage):
+                    out.setdefault("invariants", [])
+                    if name not in out["invariants"]:
+                        out["invariants"].append(name)
             # as in the checker: a difference in a non-usage part names its invariant
             for prefix, name in (("device ", "devices_exclusive"), ("migration ", "status_graph"),
-                                 ("instance ", "exactly_once")):
+                                 ("instance ", "exactly_once"), ("allocation ", "exactly_once")):
                 if any(d.startswith(prefix) for d in differences):
                     out.setdefault("invariants", [])
                     if name not in out["invariants"]:
@@ -259,7 +312,7 @@ class Validator:
             "trace": list(self.steps_since_reset),
             "step_index": len(self.steps_since_reset) - 1,
             "invariants": names,
-            "bugs": bugs_for(names),
+            "bugs": bugs_for_names(names, bugs_for),
         }
         return False
 

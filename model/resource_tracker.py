@@ -17,9 +17,11 @@ raises (``MoveClaim.abort`` -> ``drop_move_claim``).
 (``nova/compute/resource_tracker.py`` ``update_available_resource``): it throws the in-memory view away and
 recomputes it from the records - the instances on the host and the
 in-progress migrations from or to it, with the incoming / outbound /
-same-node rules, the MigrationContext's old and new devices, and the
-MigrationContext applied to an instance that has landed but is not finished
-(bug 1953359).
+same-node rules, the MigrationContext's old and new devices, and the new
+flavor charged for an instance that has landed but is not finished - the
+Placement-level figure the reference tracker keeps (Nova's ComputeNode
+counters charge the old flavor there; bug 1953359's fix applies the
+MigrationContext for NUMA and PCI only: docs/spec.md, "Two levels of usage").
 """
 
 from __future__ import annotations
@@ -314,8 +316,11 @@ class ResourceTracker:
 
     def _instance_flavor(self, inst: InstanceRecord, incoming: MigrationRecord | None) -> str:
         """The flavor an instance on this host counts: its own, or the new one while an
-        incoming resize has landed but is not finished (``apply_migration_context``
-        for the audit, 32c1044d86, bugs 1953359 / 1952915)."""
+        incoming resize has landed but is not finished - Placement's figure (the
+        instance consumer holds the new flavor on the dest).  Nova 34's audit
+        charges ``instance.flavor``, still the old one until ``_finish_resize``:
+        ``apply_migration_context`` (32c1044d86, bugs 1953359 / 1952915) copies
+        NUMA topology, PCI and resources, not the flavor."""
         mc = inst.migration_context
         if (incoming is not None and incoming.status == "post-migrating" and mc is not None
                 and mc.migration_id == incoming.uuid and inst.new_flavor is not None):

@@ -2,7 +2,8 @@
 
 :class:`ReferenceTracker` drives a :class:`~movecheck.model.compute.NovaCloud`
 over a SQLite :class:`~movecheck.model.store.Store` and observes every part
-(usage, devices, migrations, instances).  ``reset`` starts a fresh database
+(usage, devices, migrations, instances, and the allocations Placement would
+hold: :mod:`movecheck.model.placement`).  ``reset`` starts a fresh database
 (``:memory:`` unless ``db_path`` is given); :meth:`ReferenceTracker.reopen`
 resumes from an existing database file as a restarted cloud does (every up
 host's tracker rebuilt by the audit).  Bad steps are rejected with a reason,
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from movecheck.model.compute import NovaCloud, Rejected
+from movecheck.model.placement import placement_allocations
 from movecheck.model.store import Store
 from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, Cloud, Observation, Outcome, Step
@@ -25,6 +27,10 @@ class ReferenceTracker:
     """The reference resource tracker; ``db_path`` None keeps the records in memory."""
 
     capabilities = frozenset(CAPABILITIES)
+
+    #: Its usage follows every claim and drop at once, as Placement's does
+    #: (movecheck.spec.allocations.USAGE_LEVELS).
+    usage_level = "placement"
 
     #: Classes the bug catalogue overrides (one small change each).
     cloud_class: type[NovaCloud] = NovaCloud
@@ -72,7 +78,9 @@ class ReferenceTracker:
                 devices[h] = pci
             migrations = store.migration_statuses()
             instances = store.instance_hosts()
-        return Observation(usage=usage, devices=devices, migrations=migrations, instances=instances)
+            allocations = placement_allocations(nova)
+        return Observation(usage=usage, devices=devices, migrations=migrations, instances=instances,
+                           allocations=allocations)
 
     def close(self) -> None:
         if self.store is not None:

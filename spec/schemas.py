@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from movecheck.spec.allocations import USAGE_LEVELS
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import CAPABILITIES, RESOURCE_CLASSES, SCHEMA_VERSION
 
@@ -137,8 +138,23 @@ def observation_schema() -> dict[str, Any]:
             },
             "migrations": {"type": "object", "additionalProperties": {"type": "string"}},
             "instances": {"type": "object", "additionalProperties": {"type": "string"}},
+            "allocations": {
+                "description": "Placement's allocations per consumer (an instance or a "
+                               "migration id): {consumer: {host: {resource class: amount}}}; "
+                               "zero amounts may be left out",
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {rc: _COUNT for rc in RESOURCE_CLASSES},
+                    },
+                },
+            },
         },
         "x-capabilities": list(CAPABILITIES),
+        "x-usage-levels": list(USAGE_LEVELS),
     })
 
 

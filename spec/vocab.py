@@ -342,7 +342,9 @@ class Outcome(NamedTuple):
 
 
 #: The parts of an observation; a tracker declares which it observes.
-CAPABILITIES = ("usage", "devices", "migrations", "instances")
+#: ``allocations`` is optional and newer: Placement's per-consumer view
+#: (:mod:`movecheck.spec.allocations`).
+CAPABILITIES = ("usage", "devices", "migrations", "instances", "allocations")
 
 
 @dataclass(frozen=True)
@@ -353,16 +355,19 @@ class Observation:
     - ``devices``: {host: {device: holder instance id or None}}
     - ``migrations``: {migration id: status}
     - ``instances``: {instance id: host} for instances that exist (not deleted)
+    - ``allocations``: {consumer: {host: {rc: int}}}, Placement's allocations per
+      instance and migration consumer (:mod:`movecheck.spec.allocations`)
     """
 
     usage: dict[str, dict[str, int]]
     devices: dict[str, dict[str, str | None]] | None = None
     migrations: dict[str, str] | None = None
     instances: dict[str, str] | None = None
+    allocations: dict[str, dict[str, dict[str, int]]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"usage": self.usage}
-        for part in ("devices", "migrations", "instances"):
+        for part in ("devices", "migrations", "instances", "allocations"):
             value = getattr(self, part)
             if value is not None:
                 d[part] = value
@@ -377,6 +382,7 @@ class Observation:
             devices=d.get("devices"),
             migrations=d.get("migrations"),
             instances=d.get("instances"),
+            allocations=d.get("allocations"),
         )
 
     def restricted(self, capabilities: frozenset[str]) -> Observation:
@@ -386,4 +392,5 @@ class Observation:
             devices=self.devices if "devices" in capabilities else None,
             migrations=self.migrations if "migrations" in capabilities else None,
             instances=self.instances if "instances" in capabilities else None,
+            allocations=self.allocations if "allocations" in capabilities else None,
         )

@@ -58,7 +58,7 @@ def test_conformance_run_against_placement_is_clean_and_covers_every_move():
                              label="placement")
     assert result.discrepancy is None, result.discrepancy
     assert result.steps >= 300
-    assert result.capabilities == frozenset({"usage", "devices"})
+    assert result.capabilities == frozenset({"usage", "devices", "allocations"})
     # The driver's exact coverage depends on its generation strategy; full step
     # and edge coverage is asserted by the seeded walks in tests/test_placement.py.
     accepted = set(result.coverage.to_json()["steps_accepted"])

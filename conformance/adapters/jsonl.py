@@ -4,7 +4,8 @@ Requests go to the process's stdin, one per line; each gets exactly one reply
 line on stdout (docs/adapters.md, schema docs/schemas/trace.schema.json):
 
 - ``{"op": "reset", "cloud": CLOUD}`` → ``{"ok": true, "capabilities": [...],
-  "unsupported_steps": [...]}`` (both lists optional; capabilities default to usage)
+  "usage_level": "placement", "unsupported_steps": [...]}`` (all optional;
+  capabilities default to usage, usage_level to placement)
 - ``{"op": "apply", "step": STEP}`` → an Outcome ``{"result": "accepted",
   "devices": [...]}`` or ``{"result": "rejected", "reason": "..."}``
 - ``{"op": "observe"}`` → an Observation ``{"usage": {...}, ...}``
@@ -63,6 +64,7 @@ class JsonlTracker:
         self.startup_timeout = max(self.timeout, startup_timeout)
         self._starting = False
         self.capabilities: frozenset[str] = frozenset({"usage"})
+        self.usage_level = "placement"
         self.unsupported_steps: frozenset[str] = frozenset()
         self.proc: subprocess.Popen | None = None
         self._buf = b""
@@ -163,6 +165,7 @@ class JsonlTracker:
     def reset(self, cloud: Cloud) -> None:
         reply = self._call({"op": "reset", "cloud": cloud.to_json()}, "reset", "reset_reply")
         self.capabilities = frozenset(reply.get("capabilities", ["usage"])) | {"usage"}
+        self.usage_level = reply.get("usage_level", "placement")
         self.unsupported_steps = frozenset(reply.get("unsupported_steps", ()))
 
     def apply(self, step: Step) -> Outcome:

@@ -132,8 +132,12 @@ class PlacementTracker:
     """A movecheck tracker backed by the real Placement (conformance/tracker.py protocol)."""
 
     #: Usage per host from GET /resource_providers/{rp}/usages; device holders
-    #: from GET /resource_providers/{device rp}/allocations.
-    capabilities = frozenset({"usage", "devices"})
+    #: from GET /resource_providers/{device rp}/allocations; allocations per
+    #: consumer from GET /allocations/{consumer}.
+    capabilities = frozenset({"usage", "devices", "allocations"})
+
+    #: Placement's usages are the sum of its allocations, exact after every write.
+    usage_level = "placement"
 
     #: Every step maps to what Nova sends (often nothing); none is inexpressible.
     unsupported_steps: frozenset[str] = frozenset()
@@ -207,12 +211,34 @@ class PlacementTracker:
                 # Two consumers on a one-unit device would be a Placement bug;
                 # report the first and let the comparison show the difference.
                 devices[host][d] = holders[0] if holders else None
-        return Observation(usage=usage, devices=devices)
+        return Observation(usage=usage, devices=devices, allocations=self.allocations())
 
     def close(self) -> None:
         """Nothing to release: the next reset replaces the database."""
 
     # ------------------------------------------------------------------ reports
+
+    def allocations(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Placement's real allocations per consumer: GET /allocations/{consumer} for
+        every instance (deleted ones too: a leak must show) and every migration.
+
+        {instance or migration id: {host: {resource class: amount}}}: a device
+        provider counts for its host, and its one unit of :data:`DEVICE_CLASS`
+        is left out (devices are the ``devices`` part)."""
+        host_of = {rp: host for host, rp in self.root.items()}
+        for host, devs in self.device_rp.items():
+            host_of.update({drp: host for drp in devs.values()})
+        consumers = [(i, self._inst_uuid(i)) for i in self.instances]
+        consumers += [(m, self._mig_uuid(m)) for m in self.migrations]
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for name, c in consumers:
+            data = self.service.expect(200, "GET", f"/allocations/{c}")
+            for rp, alloc in data["allocations"].items():
+                for rc, n in alloc["resources"].items():
+                    if rc in RESOURCE_CLASSES and n:
+                        per = out.setdefault(name, {}).setdefault(host_of.get(rp, rp), {})
+                        per[rc] = per.get(rc, 0) + int(n)
+        return out
 
     def consumer_allocations(self) -> dict[str, dict[str, dict[str, int]]]:
         """Per consumer ("instance i1", "migration m1"): {provider name: {rc: amount}}."""

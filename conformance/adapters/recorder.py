@@ -33,6 +33,10 @@ class RecordingTracker:
         return getattr(self.inner, "capabilities", frozenset({"usage"}))
 
     @property
+    def usage_level(self):
+        return getattr(self.inner, "usage_level", None) or "placement"
+
+    @property
     def unsupported_steps(self):
         return getattr(self.inner, "unsupported_steps", frozenset())
 
@@ -46,6 +50,8 @@ class RecordingTracker:
     def reset(self, cloud: Cloud) -> None:
         self.inner.reset(cloud)
         reply: dict[str, Any] = {"ok": True, "capabilities": sorted(self.capabilities)}
+        if self.usage_level != "placement":
+            reply["usage_level"] = self.usage_level
         if self.unsupported_steps:
             reply["unsupported_steps"] = sorted(self.unsupported_steps)
         self._write({"op": "reset", "cloud": cloud.to_json(), "reply": reply})

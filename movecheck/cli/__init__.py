@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None, early_signals: list[int] | None = None) 
             return code
         except InputError as e:
             print(f"movecheck: {e}", file=sys.stderr)
-            _error_report(args, t0, str(e))
+            fields = getattr(e, "report_fields", None)  # a run cut short by bad input keeps its counts
+            _error_report(args, t0, str(e), fields() if callable(fields) else {})
             return 2
         except KeyboardInterrupt as e:
             received.acknowledge()
@@ -281,12 +282,13 @@ def _show(v: Any) -> str:
     return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
 
-def _error_report(args: argparse.Namespace | None, t0: float, message: str) -> None:
+def _error_report(args: argparse.Namespace | None, t0: float, message: str,
+                  fields: dict | None = None) -> None:
     path = getattr(args, "json", None)
     if path:
         try:
             write_json(path, envelope(args.command, False, time.perf_counter() - t0,
-                                      error=message))
+                                      **{**(fields or {}), "error": message}))
         except OSError:
             pass
 

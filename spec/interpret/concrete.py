@@ -23,6 +23,7 @@ from fractions import Fraction
 from itertools import combinations
 from typing import NamedTuple
 
+from movecheck.spec.allocations import expected_allocations
 from movecheck.spec.state import ST, STATUSES, TY, Slot, State, Vector
 from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import CREATING_STEPS, REASONS, STEPS, StepDef, charges, device_holds, say
@@ -540,6 +541,7 @@ class Spec:
                 i.id: i.host for i in state.instances
                 if i is not None and i.vm_state != VM_DELETED
             },
+            allocations=expected_allocations(self, state),
         )
 
 
