@@ -245,17 +245,20 @@ class Checker:
                 raise InputError(f"{what}: {err}")
         return obs
 
-    def usage_hosts(self, step: Step | None) -> tuple[str, ...]:
+    def usage_hosts(self, step: Step | None, accepted: bool = True) -> tuple[str, ...]:
         """The hosts whose usage is compared after ``step`` (None: after reset)."""
         if self.usage_level == PLACEMENT or step is None:
             return self.cloud.host_names
-        return (step.host,) if step.kind == "audit" else ()
+        # Only an accepted audit recomputes a host's counters (a rejected one, of a
+        # host that is down or unknown, changes nothing to compare).
+        return (step.host,) if step.kind == "audit" and accepted else ()
 
-    def expected_observation(self, step: Step | None, state: State) -> Observation:
+    def expected_observation(self, step: Step | None, state: State,
+                             accepted: bool = True) -> Observation:
         """The spec's observation after ``step``, usage at the tracker's level."""
         expected = self.spec.observe(state)
         if self.usage_level == COMPUTE_NODE:
-            hosts = self.usage_hosts(step)
+            hosts = self.usage_hosts(step, accepted)
             expected = _replace_usage(expected, {
                 h: compute_node_usage(self.spec, state, h) for h in hosts})
         return expected
@@ -263,14 +266,15 @@ class Checker:
     def _compare_observation(self, index, step, before, after, observed_extra,
                              expected_outcome=None) -> None:
         obs = self._observe(index, step)
-        expected = self.expected_observation(step, after)
+        accepted = expected_outcome is None  # the rejected path passes its outcome
+        expected = self.expected_observation(step, after, accepted)
         diffs = observation_diffs(self.spec, expected, obs, self.capabilities,
-                                  usage_hosts=self.usage_hosts(step))
+                                  usage_hosts=self.usage_hosts(step, accepted))
         if diffs is None:
             return
         exp_parts = {p: getattr(expected, p) for p in diffs}
         obs_parts = {p: getattr(obs, p) for p in diffs}
-        names, details = self._invariants(step, before, after, obs, diffs)
+        names, details = self._invariants(step, before, after, obs, diffs, accepted)
         exp = ({} if step is None else {"outcome": expected_outcome or {"result": "accepted"}}
                ) | exp_parts
         parts = diffs[0] if len(diffs) == 1 else ", ".join(diffs[:-1]) + " and " + diffs[-1]
@@ -280,14 +284,15 @@ class Checker:
                           exp, {**({} if step is None else observed_extra), **obs_parts},
                           names, trace=list(self.trace), details=details)
 
-    def _invariants(self, step, before, after, obs, diffs) -> tuple[list[str], list[str]]:
+    def _invariants(self, step, before, after, obs, diffs,
+                    accepted: bool = True) -> tuple[list[str], list[str]]:
         names: dict[str, None] = {}
         details: list[str] = []
         if "usage" in diffs:
             try:
                 full = _full_usage(self.spec, obs.usage)
                 # compute-node level: hosts not compared now keep the spec's figure
-                compared = set(self.usage_hosts(step))
+                compared = set(self.usage_hosts(step, accepted))
                 full = {h: (full[h] if h in compared else dict(zip(
                     RESOURCE_CLASSES, after.usage[k], strict=True)))
                     for k, h in enumerate(self.spec.cloud.host_names)}
