@@ -91,7 +91,7 @@ def test_ctrl_c_stops_the_workers_and_reports_what_was_done(tmp_path):
     assert not _alive(proc.pid), "a worker outlived the command"
     assert stopped < 5, f"took {stopped:.1f} s to stop"  # a second when the machine is quiet
     assert "INTERRUPTED explore" in out and "the search is not exhaustive" in out
-    assert "reduced_states: " in out
+    assert "reduced states: " in out  # the partial figures, as the command line prints them
     r = json.loads(report.read_text())
     assert r["complete"] is False and r["interrupted"] is True
     assert r["partial"]["stopped"] == "interrupted" and r["partial"]["reduced_states"] > 0
