@@ -51,6 +51,22 @@ CLAIMS = tuple(k for k, d in STEPS.items() if d.claims)
 #: Rejection codes of a claim that does not fit (capacity or devices).
 MISFIT = frozenset({"does_not_fit", "no_free_devices"})
 
+#: Steps that create a migration record (their migration id must be fresh and
+#: under the cloud's limit): read from the spec's step table, so a new one is
+#: drawn with no change here.
+CREATES = tuple(k for k, d in STEPS.items() if d.creates)
+
+#: What the ``refused`` situation draws, in the order it shrinks toward:
+#: a step naming a move in flight; a new move the spec refuses (to the
+#: instance's own host, from or to a host that is down, a taken migration id
+#: below the limit, a fresh one at the limit); any refused step; a step naming
+#: something that does not exist; a malformed step (a parameter missing, or
+#: not a name).
+REFUSALS = ("move", "start", "any", "unknown", "malformed")
+
+#: A parameter that is not a name (the spec refuses it as ``bad_parameter``).
+NOT_A_NAME = 1
+
 #: The four move types drawn by the ``new_move`` situation.  An evacuation is
 #: listed twice: it takes two steps to start (its host goes down first), and
 #: listed once it started a third as often as the others.
@@ -189,6 +205,8 @@ class _Run:
         self.first_seconds: float | None = None
         self.first_example: int | None = None
         self._specs: dict[Cloud, Spec] = {}
+        #: Per cloud, the malformed steps of ConformanceMachine.malformed.
+        self.malformed: dict[Cloud, list[Step]] = {}
         self._verdicts: dict[tuple[int, State], tuple] = {}
 
     def spec(self, cloud: Cloud) -> Spec:
@@ -248,16 +266,21 @@ class _Pools:
                         if code is not None and c.kind in allowed]
         self._edge: tuple[list[Step], list[Step]] | None = None
 
-    def edge(self) -> tuple[list[Step], list[Step]]:
-        """(claims that just fit, claims that just do not fit).
+    def edge(self) -> tuple[list[Step], list[Step], list[Step]]:
+        """(claims that just fit, claims short of capacity alone, claims short
+        of devices alone).
 
         A claim *just fits* when it is accepted but the same flavor would not
-        fit again on that host afterwards (capacity or devices); it *just does
-        not fit* when the spec refuses it for capacity or devices only.
+        fit again on that host afterwards (capacity or devices).  A refused
+        claim is *short of capacity alone* when the host has the devices the
+        flavor needs, and *short of devices alone* when the flavor fits by
+        capacity: either way only one of the two tests decides, so a tracker
+        that skips that one (or inverts it) is seen.  A claim short of both
+        counts as short of capacity.
         """
         if self._edge is None:
             spec, state = self.spec, self.state
-            fits = []
+            fits, capacity, devices = [], [], []
             for c in self.enabled:
                 if c.kind in CLAIMS:
                     host, flavor = spec.claim_target(state, c)
@@ -265,8 +288,15 @@ class _Pools:
                     if not spec.fits(after, host, flavor) or (
                             len(spec.free_devices(after, host)) < spec.ndev[flavor]):
                         fits.append(c)
-            misfits = [c for c, code in self.refused if code in MISFIT and c.kind in CLAIMS]
-            self._edge = (fits, misfits)
+            for c, code in self.refused:
+                if code in MISFIT and c.kind in CLAIMS:
+                    host, flavor = spec.claim_target(state, c)
+                    short_of_devices = len(spec.free_devices(state, host)) < spec.ndev[flavor]
+                    if short_of_devices and spec.fits(state, host, flavor):
+                        devices.append(c)
+                    else:
+                        capacity.append(c)
+            self._edge = (fits, capacity, devices)
         return self._edge
 
 
@@ -321,7 +351,8 @@ _COIN = st.booleans()
 #: one further is listed three times; starting one and auditing one of its
 #: hosts (where most race bugs show) twice.
 SITUATIONS = ("next_of_move", "new_move", "move_audit", "enabled", "next_of_move", "edge_claim",
-              "refused", "next_of_move", "new_move", "move_audit", "restart", "disruption")
+              "refused", "next_of_move", "new_move", "move_audit", "restart", "disruption",
+              "move_again")
 
 
 @st.composite
@@ -342,6 +373,9 @@ def steps(draw) -> Step:
 
 #: Steps that end moves early or for good (an instance is booted at most once).
 DISRUPTIONS = frozenset({"delete", "fail", "live_abort"})
+
+#: Disruptions that end a move and leave its instance to move again.
+_ENDINGS = DISRUPTIONS - {"delete"}
 
 #: Kinds the ``enabled`` situation leaves to ``new_move``, ``restart`` and
 #: ``disruption``.
@@ -455,6 +489,21 @@ class ConformanceMachine(RuleBasedStateMachine):
         return [c for c in pools.enabled if c.kind == "resize_claim"
                 and (c.flavor == spec.instance(state, c.instance).flavor) == cold]
 
+    def move_again(self, draw) -> list[Step]:
+        """A new move of an instance whose latest move has ended (failed,
+        aborted, confirmed, reverted or done): a tracker that still counts the
+        ended move as in progress refuses it (bug 1543123), and one that keeps
+        what the ended move held counts it twice.  When no move has ended yet,
+        a disruption that ends one (``fail``, ``live_abort``)."""
+        state = self.checker.state
+        ended = {m.instance for m in state.migrations if m.status in TERMINAL[m.migration_type]}
+        ended -= {m.instance for m in self.in_flight()}
+        enabled = self.pools().enabled
+        if ended:
+            return [c for c in enabled if c.kind in CREATES and c.instance in ended]
+        moving = {m.id for m in self.in_flight()}
+        return [c for c in enabled if c.kind in _ENDINGS and c.migration in moving]
+
     def disruption(self, draw) -> list[Step]:
         """A step that ends a move early or for good: ``delete``, ``fail``,
         ``live_abort`` (kept to one situation of ten: an example whose instances
@@ -462,27 +511,88 @@ class ConformanceMachine(RuleBasedStateMachine):
         return [c for c in self.pools().enabled if c.kind in DISRUPTIONS]
 
     def edge_claim(self, draw) -> list[Step]:
-        """A claim that just fits, or just does not fit (capacity or devices), for
-        every claiming step: boot, resize_claim, live_claim and rebuild_claim."""
-        just_fit, misfit = self.pools().edge()
-        if draw(_COIN):
-            return misfit or just_fit
-        return just_fit or misfit
+        """A claim that just fits, or just does not fit by capacity alone or by
+        devices alone, for every claiming step: boot, resize_claim, live_claim
+        and rebuild_claim (the first of the three kinds drawn that exists)."""
+        kinds = self.pools().edge()
+        first = _pick(draw, (0, 1, 2))
+        for k in (first, *(k for k in (0, 1, 2) if k != first)):
+            if kinds[k]:
+                return kinds[k]
+        return []
 
     def refused(self, draw) -> list[Step]:
-        """A step the spec refuses: mostly one naming a move in flight (a confirm
-        before finish, a second move of a moving instance), or any refused step,
-        or one naming something that does not exist."""
-        what = _pick(draw, ["move", "any", "unknown"])
+        """A step the spec refuses, one of REFUSALS: mostly one naming a move in
+        flight (a confirm before finish, a second move of a moving instance);
+        a new move the spec refuses; any refused step; one naming something
+        that does not exist; a malformed one.  A conformant tracker refuses
+        each and changes nothing."""
+        what = _pick(draw, REFUSALS)
         if what == "unknown":
             return self.unknown()
+        if what == "malformed":
+            return self.malformed()
         pool = [c for c, _ in self.pools().refused]
         if what == "move":
             moving = self.in_flight()
             ids = {m.id for m in moving}
             instances = {m.instance for m in moving}
             pool = [c for c in pool if c.migration in ids or c.instance in instances] or pool
+        elif what == "start":
+            pool = [c for c in pool if c.kind in CREATES] + self.renamed_moves()
         return pool
+
+    def malformed(self) -> list[Step]:
+        """Every step kind with one parameter missing or not a name (the
+        spec's ``bad_parameter``): a tracker must refuse them, not crash or
+        accept.  Built from the spec's step table, once per cloud."""
+        cloud = self.checker.cloud
+        out = self.run.malformed.get(cloud)
+        if out is None:
+            out = []
+            for kind in KINDS:
+                params = STEPS[kind].params
+                whole = {p: self.names[p][0] for p in params}
+                for p in params:
+                    out.append(Step(kind, **{**whole, p: None}))
+                    out.append(Step(kind, **{**whole, p: NOT_A_NAME}))
+            self.run.malformed[cloud] = out
+        return [s for s in out if s.kind in self.allowed]
+
+    def renamed_moves(self) -> list[Step]:
+        """The new moves of the state under an id the spec refuses: one already
+        taken while the cloud's limit is not reached (Nova's unique migration
+        record), or a fresh one once it is (``max_migrations``).  The
+        candidates name the next fresh id only, so neither comes up otherwise."""
+        state, cloud = self.checker.state, self.checker.cloud
+        taken = list(dict.fromkeys(m.id for m in state.migrations))
+        if len(state.migrations) >= cloud.max_migrations:
+            ids = [f"m{cloud.max_migrations + 1}"]
+            moves = self._moves_of_live_instances()
+        elif taken:
+            ids = taken
+            moves = [c for c in self.pools().enabled if c.kind in CREATES]
+        else:
+            return []
+        return [c._replace(migration=i) for c in moves for i in ids]
+
+    def _moves_of_live_instances(self) -> list[Step]:
+        """Every creating step of a booted, not deleted instance (at the limit the
+        spec's candidates have none: no id is left to hand out)."""
+        state = self.checker.state
+        live = [i.id for i in state.instances if i is not None and i.vm_state != "deleted"]
+        if not live:
+            return []
+        out = []
+        for kind in CREATES:
+            if kind not in self.allowed:
+                continue
+            params = [p for p in STEPS[kind].params if p not in ("migration", "instance")]
+            combos: list[dict] = [{}]
+            for p in params:
+                combos = [{**c, p: v} for c in combos for v in self.names[p]]
+            out += [Step(kind, migration="-", instance=i, **c) for i in live for c in combos]
+        return out
 
     def restart(self, draw) -> list[Step]:
         """A restart of a host a move touches, in two steps: ``host_down`` of the
