@@ -347,9 +347,37 @@ def write_docs(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
+def same_mutants(old: dict, pop: list[Mutation]) -> tuple[list[Mutation], list[str]]:
+    """The mutants of the report ``old``, found again in ``pop`` by their key (file
+    and changed lines): edits elsewhere in a target shift occurrence numbers but
+    not keys, so a rerun after a driver change judges the very same mutants.
+    Returns (found, keys of the old report no longer in the population)."""
+    sources = {t: (ROOT / t).read_text() for t in {m.file for m in pop}}
+    found, gone = [], []
+    for o in old["outcomes"]:
+        same = sorted((m for m in pop if m.file == o["file"] and m.operator == o["operator"]),
+                      key=lambda m: abs(m.occurrence - o["occurrence"]))
+        for m in same:
+            mutated = mutate(sources[m.file], m)
+            if mutated is None:
+                continue
+            describe(sources[m.file], mutated, m)
+            if m.key == o["key"]:
+                found.append(m)
+                break
+        else:
+            gone.append(o["key"])
+    return found, gone
+
+
 def _run(args, pop: list[Mutation]) -> dict:
     chosen = pop
-    if args.sample and args.sample < len(pop):
+    gone: list[str] = []
+    if args.same_as:
+        old = json.loads(Path(args.same_as).read_text())
+        chosen, gone = same_mutants(old, pop)
+        args.sample, args.seed = old["sample"], old["sample_seed"]
+    elif args.sample and args.sample < len(pop):
         chosen = sorted(random.Random(args.seed).sample(pop, args.sample),
                         key=lambda m: (m.file, m.line, m.operator, m.occurrence))
     t0 = time.perf_counter()
@@ -362,9 +390,12 @@ def _run(args, pop: list[Mutation]) -> dict:
             outcomes.append(o)
             print(f"[{k}/{len(chosen)}] {o.verdict:11} {o.seconds:5.1f}s {m.file}:{m.line} "
                   f"{m.operator.split('/')[-1]} #{m.occurrence}", flush=True)
-    return summarize(outcomes, pop=pop, sample=args.sample or None, seed=args.seed,
+    data = summarize(outcomes, pop=pop, sample=args.sample or None, seed=args.seed,
                      conform_seed=args.conform_seed, timeout=args.timeout,
                      seconds=time.perf_counter() - t0)
+    if args.same_as:
+        data["same_as"] = {"report": args.same_as, "not_found": gone}
+    return data
 
 
 def _reclassify(old: dict, pop: list[Mutation]) -> dict:
@@ -393,6 +424,9 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="PATH", help="write the report here")
     p.add_argument("--write-docs", metavar="PATH", help="update the mutation section of docs/bugs.md")
     p.add_argument("--list", action="store_true", help="print the population size per file and stop")
+    p.add_argument("--same-as", metavar="REPORT",
+                   help="run the very mutants of an earlier --json report (found again by key), "
+                        "to compare two drivers on one sample")
     p.add_argument("--from", dest="source", metavar="REPORT",
                    help="run nothing: re-read the outcomes of an earlier --json report and apply "
                         "the current classifications (bench/mutation_survivors.json)")

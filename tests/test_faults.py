@@ -16,7 +16,6 @@ import errno
 import json
 import os
 import random
-import shlex
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from jsonl_trackers import jsonl_command
 
 from movecheck.cli import main
 
@@ -124,28 +124,8 @@ def test_ctrl_c_stops_the_bug_catalogue_instead_of_running_it_all(tmp_path):
 # ---------------------------------------------------------------------- tracker faults
 
 def _tracker(tmp_path: Path, body: str) -> str:
-    """A jsonl tracker in Python answering reset and observe, and apply by ``body``."""
-    p = tmp_path / "t.py"
-    p.write_text(f"""
-import json, sys, time
-def apply(step):
-{body}
-for line in sys.stdin:
-    req = json.loads(line)
-    if req["op"] == "reset":
-        hosts = [h["name"] for h in req["cloud"]["hosts"]]
-        reply = {{"capabilities": ["usage"]}}
-    elif req["op"] == "observe":
-        reply = {{"usage": {{h: {{"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}} for h in hosts}}}}
-    elif req["op"] == "apply":
-        reply = apply(req["step"])
-    else:
-        break
-    sys.stdout.write(reply if isinstance(reply, str) else json.dumps(reply))
-    sys.stdout.write("\\n")
-    sys.stdout.flush()
-""")
-    return f"jsonl:{shlex.quote(sys.executable)} {shlex.quote(str(p))}"
+    """The ``--tracker`` of a jsonl tracker whose ``apply`` is ``body``."""
+    return f"jsonl:{jsonl_command(tmp_path, body)}"
 
 
 #: name -> (apply body, words the discrepancy must contain)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jsonl_trackers import jsonl_command
 
 from movecheck.cli import main
 from movecheck.conformance.adapters import resolve_tracker
@@ -38,33 +39,6 @@ def test_the_node_example_declares_only_usage_when_asked():
     assert r.ok and r.capabilities == frozenset({"usage"})
 
 
-def _script(tmp_path: Path, body: str) -> str:
-    """A jsonl tracker in Python that answers reset and observe correctly, apply by ``body``."""
-    p = tmp_path / "t.py"
-    p.write_text(f"""
-import json, sys, time
-def apply(step):
-{body}
-for line in sys.stdin:
-    req = json.loads(line)
-    if req["op"] == "reset":
-        hosts = [h["name"] for h in req["cloud"]["hosts"]]
-        reply = {{"capabilities": ["usage"]}}
-    elif req["op"] == "observe":
-        reply = {{"usage": {{h: {{"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}} for h in hosts}}}}
-    elif req["op"] == "apply":
-        reply = apply(req["step"])
-    else:
-        break
-    if isinstance(reply, str):
-        sys.stdout.write(reply + "\\n")
-    else:
-        sys.stdout.write(json.dumps(reply) + "\\n")
-    sys.stdout.flush()
-""")
-    return f"{shlex.quote(sys.executable)} {shlex.quote(str(p))}"
-
-
 @pytest.mark.parametrize("body, words", [
     ("    sys.stderr.write('boom: segfault in claim\\n'); sys.stderr.flush(); sys.exit(3)",
      ["exited (status 3) while answering apply(", "boom: segfault in claim"]),
@@ -74,7 +48,7 @@ for line in sys.stdin:
     ("    return {'error': 'database is locked'}", ["with an error: database is locked"]),
 ])
 def test_a_broken_jsonl_tracker_is_a_discrepancy_naming_the_step(tmp_path, body, words):
-    f = resolve_tracker("jsonl:" + _script(tmp_path, body), timeout=0.5)
+    f = resolve_tracker("jsonl:" + jsonl_command(tmp_path, body), timeout=0.5)
     r = run_conformance(f, CLOUD, examples=5, seed=1, timeout=0.5)
     d = r.discrepancy
     assert d is not None and d.category in ("fault", "timeout")
@@ -84,7 +58,7 @@ def test_a_broken_jsonl_tracker_is_a_discrepancy_naming_the_step(tmp_path, body,
 
 
 def test_a_crashed_process_is_restarted_on_the_next_reset(tmp_path):
-    t = JsonlTracker(_script(tmp_path, "    sys.exit(1)"), timeout=2)
+    t = JsonlTracker(jsonl_command(tmp_path, "    sys.exit(1)"), timeout=2)
     t.reset(CLOUD)
     with pytest.raises(Exception, match="exited"):
         t.apply(Step("audit", host="h1"))
@@ -116,7 +90,7 @@ def test_a_tracker_that_never_flushes_its_reply_is_a_setup_error_naming_the_caus
 def test_a_slow_start_is_not_a_timeout(tmp_path):
     """The first reset of a fresh process gets the start-up allowance, not the
     per-call timeout (an interpreter starting under pytest -n can be slow)."""
-    _script(tmp_path, "    return {'result': 'rejected', 'reason': 'no'}")  # writes t.py
+    jsonl_command(tmp_path, "    return {'result': 'rejected', 'reason': 'no'}")  # writes t.py
     slow = tmp_path / "slow.py"
     slow.write_text("import time, runpy, sys\ntime.sleep(1.0)\n"
                     f"runpy.run_path({str(tmp_path / 't.py')!r}, run_name='__main__')\n")

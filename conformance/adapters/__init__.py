@@ -47,6 +47,19 @@ def _placement_factory() -> Callable[[], Any]:
     return factory
 
 
+def _factory_in(spec: str, module: Any, where: str, attr: str) -> Callable[[], Any]:
+    """``module``'s (dotted) ``attr``, checked to be callable: the one shape shared by
+    the two ``--tracker`` forms (``where`` names the module or file in the sentence)."""
+    obj = module
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise InputError(f"--tracker {spec!r}: {where} has no {attr!r}")
+    if not callable(obj):
+        raise InputError(f"--tracker {spec!r}: {attr} is not callable (a factory () -> Tracker)")
+    return obj
+
+
 def import_factory(spec: str) -> Callable[[], Any]:
     """``package.module:factory`` → the callable, or one sentence saying what is wrong."""
     module_name, _, attr = spec.partition(":")
@@ -63,14 +76,7 @@ def import_factory(spec: str) -> Callable[[], Any]:
     except Exception as e:  # noqa: BLE001 - a user's module may fail in any way
         raise InputError(f"--tracker {spec!r}: importing {module_name} failed: "
                          f"{type(e).__name__}: {e}") from None
-    obj = mod
-    for part in attr.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise InputError(f"--tracker {spec!r}: {module_name} has no {attr!r}")
-    if not callable(obj):
-        raise InputError(f"--tracker {spec!r}: {attr} is not callable (a factory () -> Tracker)")
-    return obj
+    return _factory_in(spec, mod, module_name, attr)
 
 
 def import_file_factory(spec: str) -> Callable[[], Any]:
@@ -105,14 +111,7 @@ def import_file_factory(spec: str) -> Callable[[], Any]:
             del sys.modules[name]
             raise InputError(f"--tracker {spec!r}: running {path_text} failed: "
                              f"{type(e).__name__}: {e}") from None
-    obj = module
-    for part in attr.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise InputError(f"--tracker {spec!r}: {path_text} has no {attr!r}")
-    if not callable(obj):
-        raise InputError(f"--tracker {spec!r}: {attr} is not callable (a factory () -> Tracker)")
-    return obj
+    return _factory_in(spec, module, path_text, attr)
 
 
 def resolve_tracker(name: str, timeout: float | None = None) -> Callable[[], Any]:
