@@ -58,10 +58,11 @@ CREATES = tuple(k for k, d in STEPS.items() if d.creates)
 
 #: What the ``refused`` situation draws, in the order it shrinks toward:
 #: a step naming a move in flight; a new move the spec refuses (to the
-#: instance's own host, from or to a host that is down, a taken migration id
-#: below the limit, a fresh one at the limit); any refused step; a step naming
-#: something that does not exist; a malformed step (a parameter missing).
-REFUSALS = ("move", "start", "any", "unknown", "malformed")
+#: instance's own host, from or to a host that is down); a new move under an
+#: id the spec refuses (a taken one below the limit, a fresh one at the
+#: limit); any refused step; a step naming something that does not exist; a
+#: malformed step (a parameter missing).
+REFUSALS = ("move", "start", "renamed", "any", "unknown", "malformed")
 
 #: The four move types drawn by the ``new_move`` situation.  An evacuation is
 #: listed twice: it takes two steps to start (its host goes down first), and
@@ -348,7 +349,7 @@ _COIN = st.booleans()
 #: hosts (where most race bugs show) twice.
 SITUATIONS = ("next_of_move", "new_move", "move_audit", "enabled", "next_of_move", "edge_claim",
               "refused", "next_of_move", "new_move", "move_audit", "restart", "disruption",
-              "move_again")
+              "move_again", "refused")
 
 
 @st.composite
@@ -528,6 +529,8 @@ class ConformanceMachine(RuleBasedStateMachine):
             return self.unknown()
         if what == "malformed":
             return self.malformed()
+        if what == "renamed":
+            return self.renamed_moves()
         pool = [c for c, _ in self.pools().refused]
         if what == "move":
             moving = self.in_flight()
@@ -535,7 +538,7 @@ class ConformanceMachine(RuleBasedStateMachine):
             instances = {m.instance for m in moving}
             pool = [c for c in pool if c.migration in ids or c.instance in instances] or pool
         elif what == "start":
-            pool = [c for c in pool if c.kind in CREATES] + self.renamed_moves()
+            pool = [c for c in pool if c.kind in CREATES]
         return pool
 
     def malformed(self) -> list[Step]:
@@ -597,11 +600,12 @@ class ConformanceMachine(RuleBasedStateMachine):
         source or dest of a move in flight (of any move when none is), before
         or after the instance has left it; then, while a host is down,
         ``host_up`` (Nova's ``init_host``: where a restart forgets or frees
-        what a move holds)."""
+        what a move holds), or another host down too (an evacuation's
+        destination that is down, moves between two down hosts)."""
         enabled = self.pools().enabled
         ups = [c for c in enabled if c.kind == "host_up"]
         if ups:
-            return ups
+            return ups + [c for c in enabled if c.kind == "host_down"]
         moves = self.in_flight() or self.checker.state.migrations
         touched = {h for m in moves for h in (m.source, m.dest)}
         return [c for c in enabled if c.kind == "host_down" and c.host in touched]
