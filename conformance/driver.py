@@ -96,6 +96,12 @@ DEFAULT_EXAMPLES = 200
 DEFAULT_STEPS = 15
 DEFAULT_TIMEOUT = 10.0
 
+#: Seconds Hypothesis may shrink after the first failure before the run
+#: freezes on the shortest counterexample seen (each shrink attempt replays
+#: a whole example; a bug found early would otherwise spend minutes there).
+#: The single-step deletion of :func:`minimize` still runs afterwards.
+DEFAULT_SHRINK_BUDGET = 10.0
+
 #: ``st.integers(0, n - 1)`` for list sizes up to 256, built once: an index
 #: into a list in the spec's order shrinks toward its first element.
 _INDEX = [None] + [st.integers(0, n - 1) for n in range(1, 257)]
@@ -182,8 +188,12 @@ def _unknown_steps(cloud: Cloud) -> tuple[Step, ...]:
 class _Run:
     """State shared by every example of one run."""
 
-    def __init__(self, cloud: Cloud | None, tracker, timeout, on_found, progress):
+    def __init__(self, cloud: Cloud | None, tracker, timeout, on_found, progress,
+                 shrink_budget: float | None = DEFAULT_SHRINK_BUDGET):
         self.cloud = cloud
+        self.shrink_budget = shrink_budget
+        #: Shrinking stopped at ``shrink_budget`` (the report says so).
+        self.shrink_cut = False
         self.tracker = tracker
         self.timeout = timeout
         self.on_found = on_found
@@ -406,6 +416,12 @@ class ConformanceMachine(RuleBasedStateMachine):
         run = self.run
         if run.frozen is not None:
             raise run.frozen
+        if (run.best is not None and run.shrink_budget is not None
+                and time.perf_counter() - run.t0 - run.first_seconds > run.shrink_budget):
+            # Out of shrinking time: stop Hypothesis and keep the shortest
+            # counterexample seen.
+            run.shrink_cut = True
+            raise _OutOfShrinkTime
         # A disruption is off for half the examples, any other kind for a quarter.
         off = {k for k, x in zip(SWARM_KINDS, swarm, strict=True)
                if x == SWARM_OFF or (k in DISRUPTIONS and x % 2)}
@@ -539,6 +555,13 @@ class ConformanceMachine(RuleBasedStateMachine):
             pool = [c for c in pool if c.migration in ids or c.instance in instances] or pool
         elif what == "start":
             pool = [c for c in pool if c.kind in CREATES]
+            # While a host is down, mostly a move from or to it (a resize or live
+            # migration off a dead host, an evacuation onto one).
+            spec, state = self.checker.spec, self.checker.state
+            down = {h for h in self.names["host"] if not spec.is_up(state, h)}
+            if down:
+                pool = [c for c in pool if c.dest in down
+                        or spec.instance(state, c.instance).host in down] or pool
         return pool
 
     def malformed(self) -> list[Step]:
@@ -597,8 +620,9 @@ class ConformanceMachine(RuleBasedStateMachine):
 
     def restart(self, draw) -> list[Step]:
         """A restart of a host a move touches, in two steps: ``host_down`` of the
-        source or dest of a move in flight (of any move when none is), before
-        or after the instance has left it; then, while a host is down,
+        source or dest of a move in flight (of any move when none is; of a
+        host with an instance when there is no move yet), before or after the
+        instance has left it; then, while a host is down,
         ``host_up`` (Nova's ``init_host``: where a restart forgets or frees
         what a move holds), or another host down too (an evacuation's
         destination that is down, moves between two down hosts)."""
@@ -606,8 +630,10 @@ class ConformanceMachine(RuleBasedStateMachine):
         ups = [c for c in enabled if c.kind == "host_up"]
         if ups:
             return ups + [c for c in enabled if c.kind == "host_down"]
-        moves = self.in_flight() or self.checker.state.migrations
-        touched = {h for m in moves for h in (m.source, m.dest)}
+        state = self.checker.state
+        moves = self.in_flight() or state.migrations
+        touched = {h for m in moves for h in (m.source, m.dest)} or {
+            i.host for i in state.instances if i is not None and i.vm_state != "deleted"}
         return [c for c in enabled if c.kind == "host_down" and c.host in touched]
 
     def move_audit(self, draw) -> list[Step]:
@@ -696,13 +722,21 @@ class _BadInput(BaseException):
     """Stops a run at the adapter's bad input (kept in ``_Run.bad_input``)."""
 
 
+class _OutOfShrinkTime(KeyboardInterrupt):
+    """Stops a run whose shrinking used up its budget (``_Run.best`` is kept).  A
+    KeyboardInterrupt, because that is what Hypothesis lets through untouched:
+    any other exception would end one example earlier than the same draws did
+    before, which it reports as inconsistent data generation."""
+
+
 def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
                     examples: int = DEFAULT_EXAMPLES, steps: int = DEFAULT_STEPS,
                     seed: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
                     label: str = "tracker", database: Any = None,
                     on_found: Callable[[Discrepancy, Cloud], None] | None = None,
                     progress: Callable[[int, int, bool], None] | None = None,
-                    tracker: Any = None) -> ConformanceResult:
+                    tracker: Any = None,
+                    shrink_budget: float | None = DEFAULT_SHRINK_BUDGET) -> ConformanceResult:
     """Run Hypothesis-driven conformance of ``factory()`` against the spec.
 
     ``cloud`` None draws each example's cloud from the family of
@@ -710,7 +744,8 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     Hypothesis example database (None: none, so a seeded run is
     reproducible); ``on_found(discrepancy, cloud)`` is called with each
     shorter counterexample as soon as it is found; ``progress(examples,
-    steps, found)`` after each step.  Ctrl-C ends the run early with
+    steps, found)`` after each step; ``shrink_budget`` bounds the seconds of
+    Hypothesis's shrinking after the first failure (None: no bound).  Ctrl-C ends the run early with
     ``interrupted`` set and the best counterexample so far.  Tracker faults
     are discrepancies; a tracker that cannot be created or never answers its
     first ``reset`` raises :class:`SetupError`.  A tracker created here
@@ -744,7 +779,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
             raise SetupError(f"tracker {label} did not start: {d.message}") from None
         result.discrepancy, result.failing_cloud = d, probe.cloud
     result.capabilities = probe.capabilities
-    run = _Run(cloud, tracker, timeout, on_found, progress)
+    run = _Run(cloud, tracker, timeout, on_found, progress, shrink_budget)
     result.unsupported_steps = tuple(k for k in STEPS if k in run.unsupported)
     machine = hseed(seed)(conformance_machine(run))
     if database is not None:
@@ -758,12 +793,18 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     try:
         if result.discrepancy is None:
             with alarm_handler():
-                run_state_machine_as_test(machine, settings=conf)
+                try:
+                    run_state_machine_as_test(machine, settings=conf)
+                except _OutOfShrinkTime:
+                    raise run.best from None
     except Discrepancy as d:
         # The last run Hypothesis makes is its minimal example.
         result.discrepancy, result.failing_cloud = run.best, run.best_cloud
         if run.last is not None and run.last[0] is d and len(d.trace) <= len(run.best.trace):
             result.discrepancy, result.failing_cloud = run.last
+        if run.shrink_cut:
+            result.note = (f"Hypothesis's shrinking stopped after {shrink_budget:g} s: the "
+                           "counterexample is the shortest found by then, cut down step by step")
         if result.discrepancy.category != "timeout":
             # Steps drawn from what the state allows change meaning when an
             # earlier step is deleted; delete concrete steps Hypothesis could not.
