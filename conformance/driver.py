@@ -212,6 +212,7 @@ class _Run:
         self.first_seconds: float | None = None
         self.first_example: int | None = None
         self._specs: dict[Cloud, Spec] = {}
+        self._observations: dict[Cloud, dict] = {}
         #: Per cloud, the malformed steps of ConformanceMachine.malformed.
         self.malformed: dict[Cloud, list[Step]] = {}
         self._verdicts: dict[tuple[int, State], tuple] = {}
@@ -223,8 +224,14 @@ class _Run:
             if len(self._specs) > 512:
                 self._specs.clear()
                 self._verdicts.clear()
+                self._observations.clear()
             spec = self._specs[cloud] = Spec(cloud)
+            self._observations[cloud] = {}
         return spec
+
+    def observations(self, cloud: Cloud) -> dict:
+        """The spec's observations of ``cloud``, per state (see :class:`Checker`)."""
+        return self._observations[cloud]
 
     def verdicts(self, spec: Spec, state: State) -> tuple[tuple[Step, str | None], ...]:
         """:func:`_verdicts`, remembered: examples share most of their states
@@ -253,11 +260,19 @@ class _Run:
 
 
 def _verdicts(spec: Spec, state: State) -> tuple[tuple[Step, str | None], ...]:
-    """Every candidate step of ``state`` with the spec's rejection code (None: enabled)."""
+    """Every candidate step of ``state`` with the spec's rejection code (None: enabled).
+
+    The code is :meth:`Spec.rejection`'s, read from the guard's first false
+    conjunct the way :meth:`Spec.successors` reads it: candidates name only
+    things that exist, and the sentence ``rejection`` would format for every
+    refused candidate costs ten times the guard (the checker still asks
+    ``rejection`` for the step actually sent)."""
+    rules, guard, acting = spec.rules, spec._guard, spec._acting_slot
     out = []
     for c in spec.candidate_steps(state):
-        r = spec.rejection(state, c)
-        out.append((c, None if r is None else r.code))
+        sd = rules[c.kind]
+        t = guard(state, sd, c, acting(state, sd, c))
+        out.append((c, None if t is None else t[0]))
     return tuple(out)
 
 
@@ -426,8 +441,9 @@ class ConformanceMachine(RuleBasedStateMachine):
         off = {k for k, x in zip(SWARM_KINDS, swarm, strict=True)
                if x == SWARM_OFF or (k in DISRUPTIONS and x % 2)}
         self.allowed = run.supported - off
+        spec = run.spec(cloud)
         self.checker = Checker(cloud, run.tracker, timeout=run.timeout, coverage=run.coverage,
-                               spec=run.spec(cloud))
+                               spec=spec, observations=run.observations(cloud))
         #: Every name each step parameter could take on this cloud.
         self.names = {"migration": cloud.migration_ids(), "instance": cloud.instances,
                       "host": cloud.host_names, "dest": cloud.host_names,
