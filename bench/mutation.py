@@ -380,6 +380,11 @@ def _run(args, pop: list[Mutation]) -> dict:
     elif args.sample and args.sample < len(pop):
         chosen = sorted(random.Random(args.seed).sample(pop, args.sample),
                         key=lambda m: (m.file, m.line, m.operator, m.occurrence))
+    if args.slice:
+        # Part of the sample, so that two machines (or cores) share one sample;
+        # --merge puts the parts back together.
+        start, _, stop = args.slice.partition(":")
+        chosen = chosen[int(start or 0):int(stop) if stop else None]
     t0 = time.perf_counter()
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="movecheck-mutation-") as tmp:
@@ -427,6 +432,8 @@ def main(argv=None) -> int:
     p.add_argument("--same-as", metavar="REPORT",
                    help="run the very mutants of an earlier --json report (found again by key), "
                         "to compare two drivers on one sample")
+    p.add_argument("--slice", metavar="START:STOP",
+                   help="run only these positions of the (sorted) sample")
     p.add_argument("--from", dest="source", metavar="REPORT",
                    help="run nothing: re-read the outcomes of an earlier --json report and apply "
                         "the current classifications (bench/mutation_survivors.json)")

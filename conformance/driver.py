@@ -96,11 +96,13 @@ DEFAULT_EXAMPLES = 200
 DEFAULT_STEPS = 15
 DEFAULT_TIMEOUT = 10.0
 
-#: Seconds Hypothesis may shrink after the first failure before the run
-#: freezes on the shortest counterexample seen (each shrink attempt replays
-#: a whole example; a bug found early would otherwise spend minutes there).
-#: The single-step deletion of :func:`minimize` still runs afterwards.
-DEFAULT_SHRINK_BUDGET = 10.0
+#: Examples Hypothesis may run after the first failure (its shrink attempts)
+#: before the run stops on the shortest counterexample seen: each attempt
+#: replays a whole example, and a bug found in a second could otherwise spend
+#: minutes shrinking.  Counted in examples, not seconds, so that a seed gives
+#: the same counterexample on a busy machine.  The deletions of
+#: :func:`minimize` still run afterwards.
+DEFAULT_SHRINK_BUDGET = 500
 
 #: ``st.integers(0, n - 1)`` for list sizes up to 256, built once: an index
 #: into a list in the spec's order shrinks toward its first element.
@@ -189,7 +191,7 @@ class _Run:
     """State shared by every example of one run."""
 
     def __init__(self, cloud: Cloud | None, tracker, timeout, on_found, progress,
-                 shrink_budget: float | None = DEFAULT_SHRINK_BUDGET):
+                 shrink_budget: int | None = DEFAULT_SHRINK_BUDGET):
         self.cloud = cloud
         self.shrink_budget = shrink_budget
         #: Shrinking stopped at ``shrink_budget`` (the report says so).
@@ -432,7 +434,7 @@ class ConformanceMachine(RuleBasedStateMachine):
         if run.frozen is not None:
             raise run.frozen
         if (run.best is not None and run.shrink_budget is not None
-                and time.perf_counter() - run.t0 - run.first_seconds > run.shrink_budget):
+                and run.examples - run.first_example > run.shrink_budget):
             # Out of shrinking time: stop Hypothesis and keep the shortest
             # counterexample seen.
             run.shrink_cut = True
@@ -752,7 +754,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
                     on_found: Callable[[Discrepancy, Cloud], None] | None = None,
                     progress: Callable[[int, int, bool], None] | None = None,
                     tracker: Any = None,
-                    shrink_budget: float | None = DEFAULT_SHRINK_BUDGET) -> ConformanceResult:
+                    shrink_budget: int | None = DEFAULT_SHRINK_BUDGET) -> ConformanceResult:
     """Run Hypothesis-driven conformance of ``factory()`` against the spec.
 
     ``cloud`` None draws each example's cloud from the family of
@@ -760,8 +762,8 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     Hypothesis example database (None: none, so a seeded run is
     reproducible); ``on_found(discrepancy, cloud)`` is called with each
     shorter counterexample as soon as it is found; ``progress(examples,
-    steps, found)`` after each step; ``shrink_budget`` bounds the seconds of
-    Hypothesis's shrinking after the first failure (None: no bound).  Ctrl-C ends the run early with
+    steps, found)`` after each step; ``shrink_budget`` bounds the examples
+    Hypothesis runs after the first failure (None: no bound).  Ctrl-C ends the run early with
     ``interrupted`` set and the best counterexample so far.  Tracker faults
     are discrepancies; a tracker that cannot be created or never answers its
     first ``reset`` raises :class:`SetupError`.  A tracker created here
@@ -819,7 +821,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
         if run.last is not None and run.last[0] is d and len(d.trace) <= len(run.best.trace):
             result.discrepancy, result.failing_cloud = run.last
         if run.shrink_cut:
-            result.note = (f"Hypothesis's shrinking stopped after {shrink_budget:g} s: the "
+            result.note = (f"Hypothesis's shrinking stopped after {shrink_budget} examples: the "
                            "counterexample is the shortest found by then, cut down step by step")
         if result.discrepancy.category != "timeout":
             # Steps drawn from what the state allows change meaning when an
