@@ -205,8 +205,11 @@ def run_one(tree: Path, m: Mutation, *, seed: int, timeout: float) -> Outcome:
     env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
     t0 = time.perf_counter()
     try:
+        # No shrinking: the verdict is settled at the first failure, and shrinking a
+        # killed mutant's counterexample only costs time.
         run = subprocess.run([sys.executable, "-m", "movecheck", "conform", "--tracker", "reference",
-                              "--seed", str(seed), "--json", str(report)],
+                              "--seed", str(seed), "--shrink-examples", "0",
+                              "--json", str(report)],
                              cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Outcome(m, "timeout", time.perf_counter() - t0, f"over {timeout:g} s")
@@ -252,7 +255,7 @@ def summarize(outcomes: list[Outcome], *, pop: list[Mutation], sample: int | Non
     return {
         "tool": f"cosmic-ray {version('cosmic-ray')}",
         "command": "python -m movecheck conform --tracker reference --seed "
-                   f"{conform_seed} --json REPORT",
+                   f"{conform_seed} --shrink-examples 0 --json REPORT",
         "targets": list(per_file),
         "population": len(pop),
         "population_per_file": per_file,

@@ -16,6 +16,10 @@ def add_arguments(p) -> None:
                    help="Hypothesis examples (step sequences) to run (default 200)")
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="steps per example (default 15)")
+    p.add_argument("--shrink-examples", type=int, default=None, metavar="N",
+                   help="examples Hypothesis may run shrinking after the first failure, before "
+                        "the run stops on the shortest counterexample seen (default 500; 0: "
+                        "the first failure as found, only cut down step by step)")
     p.add_argument("--seed", type=int, default=None, metavar="S",
                    help="random seed (default: a fresh one, printed so the run can be repeated)")
     add_tracker_timeout(p)
@@ -206,7 +210,9 @@ def run(args):
             result = run_conformance(factory, cloud, examples=examples, steps=steps,
                                      seed=args.seed, timeout=timeout, label=args.tracker,
                                      database=database, on_found=lambda d, c: save(d, c, True),
-                                     progress=progress)
+                                     progress=progress,
+                                     **({} if args.shrink_examples is None else
+                                        {"shrink_budget": max(0, args.shrink_examples)}))
     finally:
         while _restore:
             _restore.pop()()
