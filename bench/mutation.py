@@ -315,7 +315,13 @@ def markdown(data: dict) -> str:
              + ")",
              f"- seconds per mutant: median {data['seconds_per_mutant']['median']}, "
              f"max {data['seconds_per_mutant']['max']}, over 30 s: "
-             f"{data['seconds_per_mutant']['over_30s']}", ""]
+             f"{data['seconds_per_mutant']['over_30s']}"
+             + (f" (wall clock; {data['load']})" if data.get("load") else ""),
+             *([f"- **partial**: {data['partial']}"] if data.get("partial") else []),
+             *([f"- the same mutants under the driver before: "
+                f"{pct(data['before']['score_non_equivalent'])} of the non-equivalent ones "
+                f"killed ({data['before']['report']})"] if data.get("before") else []),
+             ""]
     survivors = [o for o in data["outcomes"] if o["verdict"] == "survived"]
     if survivors:
         lines += ["### Every survivor", "",
@@ -416,6 +422,9 @@ def _reclassify(old: dict, pop: list[Mutation]) -> dict:
                                                                .split()[0]),
                      timeout=old["timeout_seconds"], seconds=old["seconds"])
     data["tool"] = old["tool"] or data["tool"]
+    for k in ("partial", "load", "before", "same_as"):
+        if k in old:
+            data[k] = old[k]
     return data
 
 
