@@ -99,6 +99,19 @@ class NovaTracker(JsonlTracker):
                                            else [s for s in env.split(",") if s.strip()])
         self._started = False
 
+    def apply(self, step):
+        """A step with a parameter missing is refused here, as Nova's REST API refuses a
+        request its JSON schema rejects (``nova/api/validation``): the server's handlers
+        read every parameter of their step."""
+        from movecheck.spec.steps import STEPS
+        from movecheck.spec.vocab import Outcome
+
+        sd = STEPS.get(step.kind)
+        missing = [] if sd is None else [p for p in sd.params if getattr(step, p) is None]
+        if missing:
+            return Outcome("rejected", f"missing parameter {missing[0]}", ())
+        return super().apply(step)
+
     # -------------------------------------------------------------- process group
 
     def _start(self) -> None:
