@@ -51,8 +51,10 @@ def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():
 
 @pytest.mark.parametrize("cloud", [CLOUD, None], ids=["pinned", "generated"])
 def test_seeded_runs_repeat(cloud):
-    a = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=3)
-    b = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=3)
+    # seed 1 finds the leak on both clouds within 100 examples (the seed is arbitrary:
+    # what is tested is that the same seed repeats the same search)
+    a = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=1)
+    b = run_conformance(spec_tracker.leaky_factory, cloud, examples=100, seed=1)
     assert a.discrepancy is not None
     assert a.discrepancy.trace == b.discrepancy.trace and a.steps == b.steps
     assert a.failing_cloud == b.failing_cloud
