@@ -14,8 +14,10 @@ into a private copy of the source tree and judged by one default run::
 A mutant is *killed* when the run reports a discrepancy (exit 1 with a
 report), *survives* when the run is conformant (exit 0), and is *incompetent*
 when no report is written (the mutated module does not even import, or the
-command crashes).  A run over the time limit counts as killed (the reference
-never takes that long) and is listed apart.
+command crashes).  A run over the time limit has no verdict: it is listed
+apart and left out of the score (on a loaded machine a surviving mutant's full
+run can take longer than the limit, so counting it as killed would flatter the
+score); rerun those with a larger ``--timeout``.
 
 Survivors are classified by hand in ``bench/mutation_survivors.json`` (keyed by
 file and the changed line, so that unrelated edits keep the keys): either
@@ -240,7 +242,7 @@ def summarize(outcomes: list[Outcome], *, pop: list[Mutation], sample: int | Non
     for o in outcomes:
         if o.verdict == "survived" and not o.classification:
             o.classification = classes.get(o.mutation.key, {"kind": "unclassified"})
-    killed = [o for o in outcomes if o.verdict in ("killed", "timeout")]
+    killed = [o for o in outcomes if o.verdict == "killed"]
     survived = [o for o in outcomes if o.verdict == "survived"]
     kinds = [o.classification.get("kind") for o in survived]
     # Equivalent: no tracker run can tell it from the reference.  Unreachable:
@@ -304,8 +306,9 @@ def markdown(data: dict) -> str:
              f"- population: {data['population']} mutants; "
              + (f"**a seeded sample of {data['sample']}** was run"
                 if data["sampled"] else "all were run"),
-             f"- killed: {data['killed']} (of which {data['timeouts']} over the "
-             f"{data['timeout_seconds']:g} s limit), survived: {data['survived']}, "
+             f"- killed: {data['killed']}, survived: {data['survived']}, over the "
+             f"{data['timeout_seconds']:g} s limit (no verdict, left out of the score): "
+             f"{data['timeouts']}, "
              f"incompetent (do not import or crash the command): {data['incompetent']}",
              f"- **score: {pct(data['score'])}** of competent mutants killed; "
              f"**{pct(data['score_non_equivalent'])}** of the non-equivalent ones "
