@@ -84,3 +84,13 @@ def test_every_classified_survivor_says_what_it_is_and_why(bench):
         assert key.startswith(bench.TARGETS) and " | " in key
         assert c["kind"] in ("equivalent", "unreachable", "escape"), key
         assert len(c["why"]) > 20, key
+
+
+def test_a_run_over_the_time_limit_has_no_verdict(bench):
+    m = bench.Mutation("model/compute.py", "core/AddNot", 0, 7)
+    outcomes = [bench.Outcome(m, "killed", 2.0), bench.Outcome(m, "timeout", 60.0),
+                bench.Outcome(m, "survived", 9.0, classification={"kind": "escape", "why": "w"})]
+    data = bench.summarize(outcomes, pop=[m] * 3, sample=None, seed=0, conform_seed=0,
+                           timeout=60, seconds=71.0)
+    assert data["killed"] == 1 and data["timeouts"] == 1 and data["survived"] == 1
+    assert data["score"] == 0.5 and data["score_non_equivalent"] == 0.5
