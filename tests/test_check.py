@@ -42,3 +42,39 @@ def test_a_discrepancy_in_check_is_written_to_disk_first(tmp_path, monkeypatch):
     data = json.loads(open(files[0]).read())
     assert data["discrepancy"]["trace"]
     assert "def test_" in open(files[1]).read()
+
+
+def _args(thorough: bool) -> SimpleNamespace:
+    return SimpleNamespace(out="unused", seed=0, solver_timeout=60.0, tracker_timeout=10.0,
+                           thorough=thorough)
+
+
+def test_the_quick_run_plans_less_and_thorough_plans_everything():
+    """What each mode runs, without running it: the quick run leaves out the parametric
+    proofs, vacuity, the 3-host cloud and per-bug shrinking runs; --thorough has them all."""
+    cloud = default_cloud()
+    plans = {}
+    for thorough in (False, True):
+        args = _args(thorough)
+        plans[thorough] = {name: [p.label for p in parts(cloud, args, {})]
+                           for name, (parts, _) in check.PLAN.items()}
+    quick, full = plans[False], plans[True]
+    assert quick["prove"] == ["bounded"]
+    assert sorted(full["prove"]) == ["bounded", "parametric", "vacuity"]
+    assert quick["explore"] == ["cloud"]
+    assert full["explore"] == ["cloud", "3 hosts x 2 instances x 2 migrations"]
+    assert quick["mutants"] == ["catalogue"]
+    assert len(full["mutants"]) >= 15 and "catalogue" not in full["mutants"]
+    assert check._lanes(_args(True)) == 1
+
+
+def test_a_quick_stage_names_what_it_skipped_and_is_not_a_pass_of_it():
+    cloud = default_cloud()
+    rows = [{"name": "conservation", "status": "proved", "seconds": 0.1}]
+    stage = check._prove_stage(cloud, _args(False), {"bounded": rows}, {})
+    assert stage.ok and "parametric" in stage.summary and "vacuity skipped" in stage.summary
+    assert stage.report["skipped"] == ["parametric proofs", "vacuity"]
+    assert "parametric" not in stage.report
+    full = check._prove_stage(cloud, _args(True), {"bounded": rows, "parametric": rows,
+                                                   "vacuity": [{"found": False}]}, {})
+    assert not full.ok and "skipped" not in full.report  # a missing witness fails
