@@ -540,7 +540,7 @@ def _run_lanes(cloud, args, ctx, console, on_done, lanes: int) -> None:
             "stages_done": {s.name: ("ok: " if s.ok else "FAIL: ") + s.summary
                             for s in on_done.stages},
             "interrupted_in": sorted({n for _, n, _, _ in running.values()}),
-            "parts_done": {n: sorted(v) for n, v in got.items() if left.get(n)},
+            "parts_done": {n: sorted(v) for n, v in got.items() if left.get(n) and v},
         }, "check stopped; the stages listed as done finished") from None
     finally:
         for proc, *_ in running.values():
