@@ -34,7 +34,7 @@ from movecheck.cli import (
 )
 
 HELP = ("the main job: prove the spec, explore it, run conformance of the reference tracker and "
-        "the bug catalogue, draw the graphs; one summary")
+        "the bug catalogue, draw the graphs; one summary (quick; --thorough for everything)")
 
 
 @dataclass
@@ -66,8 +66,9 @@ def add_arguments(p) -> None:
     # --timeout meant the solver's here and the tracker's in conform: say which is which.
     p.add_argument("--timeout", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--thorough", action="store_true",
-                   help="run everything the quick run skips or bounds: vacuity witnesses, the "
-                        "3-host cloud, shrinking of every catalogue counterexample (minutes)")
+                   help="run everything the quick run skips: parametric proofs, vacuity "
+                        "witnesses, the 3-host cloud, shrinking of each catalogue bug's "
+                        "counterexample (minutes)")
 
 
 def check_timeouts(args) -> None:
