@@ -369,6 +369,9 @@ PLAN: dict[str, tuple[Callable, Callable]] = {
 #: Stages that need another's result: the graph draws the conform run's coverage.
 AFTER = {"graph": "conform"}
 
+#: The order the quick run plans (and so starts) the stages in: the longest first.
+FIRST = ["explore", "mutants", "conform", "prove", "agreement", "graph"]
+
 
 def _stage_runner(name: str) -> Callable[[Any, Any, dict], Stage]:
     def run_stage(cloud, args, ctx) -> Stage:
@@ -488,22 +491,28 @@ def _run_lanes(cloud, args, ctx, console, on_done, lanes: int) -> None:
         queue.extend((name, p) for p in parts)
         queue.sort(key=lambda q: -q[1].cost)
 
-    for name in PLAN:
-        if name not in AFTER:
-            plan(name)
-    console.print(f"check: {len(queue)} parts of {len(PLAN)} stages, {lanes} processes at "
-                  f"once{_estimate('total', cloud)} ...", highlight=False)
     running: dict[Any, tuple[Any, str, Part, float]] = {}
     t_start = time.perf_counter()
+
+    def fill() -> None:
+        while queue and len(running) < lanes:
+            name, part = queue.pop(0)
+            r, w = mpc.Pipe(duplex=False)
+            proc = mpc.Process(target=_child, args=(w, part.run), daemon=True)
+            proc.start()
+            w.close()
+            running[r] = (proc, name, part, time.perf_counter())
+
+    console.print(f"check: {len(PLAN)} stages, {lanes} processes at "
+                  f"once{_estimate('total', cloud)} ...", highlight=False)
     try:
+        # The longest stages first, each started as soon as it is planned (planning the
+        # others imports Hypothesis and the catalogue: the longest need not wait for that).
+        for name in sorted((n for n in PLAN if n not in AFTER), key=FIRST.index):
+            plan(name)
+            fill()
         while queue or running:
-            while queue and len(running) < lanes:
-                name, part = queue.pop(0)
-                r, w = mpc.Pipe(duplex=False)
-                proc = mpc.Process(target=_child, args=(w, part.run), daemon=True)
-                proc.start()
-                w.close()
-                running[r] = (proc, name, part, time.perf_counter())
+            fill()
             for r in wait(list(running), timeout=0.5):
                 proc, name, part, t0 = running.pop(r)
                 try:
