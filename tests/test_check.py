@@ -78,3 +78,27 @@ def test_a_quick_stage_names_what_it_skipped_and_is_not_a_pass_of_it():
     full = check._prove_stage(cloud, _args(True), {"bounded": rows, "parametric": rows,
                                                    "vacuity": [{"found": False}]}, {})
     assert not full.ok and "skipped" not in full.report  # a missing witness fails
+
+
+@pytest.mark.slow
+def test_thorough_runs_what_the_quick_run_skips(tmp_path, monkeypatch):
+    """--thorough end to end, on a smaller extra cloud and two catalogue bugs (the real
+    ones take minutes): parametric proofs, vacuity, the extra cloud, shrunk bugs."""
+    from movecheck.conformance import mutants
+
+    few = [m for m in mutants.load_catalogue()
+           if m.name in ("lp1519001_double_counted_vcpus", "lp1417667_evacuate_no_claim")]
+    monkeypatch.setattr(mutants, "load_catalogue", lambda *a: few)
+    monkeypatch.setattr(check, "THOROUGH_CLOUDS", ((2, 1, 1),))
+    report = tmp_path / "check.json"
+    assert main(["check", "--thorough", "--json", str(report), "--out", str(tmp_path)]) == 0
+    r = json.loads(report.read_text())
+    assert r["mode"] == "thorough" and r["skipped"] == {} and r["processes"] == 1
+    stages = {s["name"]: s for s in r["stages"]}
+    assert stages["prove"]["report"]["parametric"] and "vacuity" in stages["prove"]["summary"]
+    assert [run["cloud"] for run in stages["explore"]["report"]["runs"]] == [
+        "cloud", "2 hosts x 1 instances x 1 migrations"]
+    bugs = stages["mutants"]["report"]["mutants"]
+    assert [b["name"] for b in bugs] == [m.name for m in few]
+    assert all(b["caught"] and b["shrunk"] for b in bugs)
+    assert "skipped" not in stages["mutants"]["summary"]
