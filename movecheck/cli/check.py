@@ -422,8 +422,12 @@ def _fmt_seconds(s: float) -> str:
 def _lanes(args) -> int:
     """Processes the quick run uses at once: the machine's cores, at most two (the stages
     do not split further); --thorough runs one stage at a time."""
+    import multiprocessing as mp
+
     from movecheck.spec.engines.explore import default_workers
 
+    if "fork" not in mp.get_all_start_methods():  # Windows: the stages one by one
+        return 1
     return 1 if _thorough(args) else min(2, default_workers())
 
 
