@@ -756,7 +756,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
                     label: str = "tracker", database: Any = None,
                     on_found: Callable[[Discrepancy, Cloud], None] | None = None,
                     progress: Callable[[int, int, bool], None] | None = None,
-                    tracker: Any = None,
+                    tracker: Any = None, shrink: bool = True,
                     shrink_budget: int | None = DEFAULT_SHRINK_BUDGET) -> ConformanceResult:
     """Run Hypothesis-driven conformance of ``factory()`` against the spec.
 
@@ -770,7 +770,9 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     ``interrupted`` set and the best counterexample so far.  Tracker faults
     are discrepancies; a tracker that cannot be created or never answers its
     first ``reset`` raises :class:`SetupError`.  A tracker created here
-    (``tracker`` None) is closed at the end.
+    (``tracker`` None) is closed at the end.  ``shrink`` False stops at the
+    first failing example as found (``movecheck check``'s quick catalogue
+    run): no Hypothesis shrinking, no minimizing.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, settings
     from hypothesis import seed as hseed
@@ -809,8 +811,8 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     conf = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
-        report_multiple_bugs=False, phases=(Phase.explicit, Phase.reuse, Phase.generate,
-                                            Phase.shrink))
+        report_multiple_bugs=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ()))
     try:
         if result.discrepancy is None:
             with alarm_handler():
@@ -826,7 +828,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
         if run.shrink_cut:
             result.note = (f"Hypothesis's shrinking stopped after {shrink_budget} examples: the "
                            "counterexample is the shortest found by then, cut down step by step")
-        if result.discrepancy.category != "timeout":
+        if shrink and result.discrepancy.category != "timeout":
             # Steps drawn from what the state allows change meaning when an
             # earlier step is deleted; delete concrete steps Hypothesis could not.
             shorter = minimize(result.failing_cloud, tracker, result.discrepancy, timeout)
