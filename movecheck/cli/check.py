@@ -291,7 +291,7 @@ def _mutant_parts(cloud, args) -> list[Part]:
     # the capacity test is refused anyway).
     from movecheck.cli.conform import pinned_cloud
 
-    cloud = pinned_cloud(args)
+    cloud = pinned_cloud(args) if hasattr(args, "cloud") else None
     if not _thorough(args):
         def together():
             results, ref_failure = run_together(cloud, mutants, seed=args.seed,
