@@ -321,6 +321,7 @@ def markdown(data: dict) -> str:
              f"{data['seconds_per_mutant']['over_30s']}"
              + (f" (wall clock; {data['load']})" if data.get("load") else ""),
              *([f"- **partial**: {data['partial']}"] if data.get("partial") else []),
+             *([f"- {data['final']}"] if data.get("final") else []),
              *([f"- the same mutants under the driver before: "
                 f"{pct(data['before']['score_non_equivalent'])} of the non-equivalent ones "
                 f"killed ({data['before']['report']})"] if data.get("before") else []),
@@ -425,7 +426,7 @@ def _reclassify(old: dict, pop: list[Mutation]) -> dict:
                                                                .split()[0]),
                      timeout=old["timeout_seconds"], seconds=old["seconds"])
     data["tool"] = old["tool"] or data["tool"]
-    for k in ("partial", "load", "before", "same_as"):
+    for k in ("partial", "load", "before", "same_as", "final"):
         if k in old:
             data[k] = old[k]
     return data
