@@ -249,10 +249,19 @@ def test_bug_refused_evacuation_after_the_source_returns_leaves_the_instance_unc
 def test_bug_delete_during_a_live_migration_leaks_the_source_allocation(tracker):
     """docs/nova.md, finding 7: the migration consumer keeps the source's share
     after the server is deleted (``_do_live_migration`` sets error, no rollback)."""
+    small = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}
     d = _discrepancy(tracker, [BOOT, LIVE[0], S("delete", instance="i1")])
     assert d.step_index == 2
-    assert d.observed["usage"]["h1"] == {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}
+    assert d.observed["usage"]["h1"] == small
     assert "no_ghosts" in d.invariants
+    # Confirmed, not a transient: after both hosts' audits the migration consumer
+    # still holds the source's share, and the source's ResourceTracker counts 0.
+    for host in ("h1", "h2"):
+        assert tracker.apply(S("audit", host=host)).accepted
+    details = tracker.details()
+    assert details["allocations"] == {"migration m1": {"h1": small}}
+    assert details["compute_node_usage"]["h1"] == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
+    assert tracker.observe().migrations == {"m1": "error"}
 
 
 # ---------------------------------------------------------------------- faults

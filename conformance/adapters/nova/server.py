@@ -902,6 +902,26 @@ class NovaCloud:
         self.settle(lambda: self._parked(iid, gate) is not None
                     or GATES.finished.get(gate, 0) > done, step["step"])
 
+    def _step_reset_state(self, step: dict) -> None:
+        """``POST /servers/{id}/action {"os-resetState": {"state": "active"}}``: an
+        admin sets an instance in ERROR back to ACTIVE (``nova/api/openstack/compute/
+        admin_actions.py`` ``_reset_state``: the vm_state, and task_state cleared;
+        nothing is sent to a compute or to Placement).
+
+        Nova's API takes it in any state; the spec's step is the repair of an
+        instance in ERROR, so the server sends it only then (on an instance
+        that is moving, it would clear the task_state under the move)."""
+        iid = step.get("instance")
+        self._server(iid)
+        inst = objects.Instance.get_by_uuid(self.ctx, self.server[iid])
+        if inst.vm_state != "error":
+            raise Rejected(f"instance {iid} is {inst.vm_state}, not error")
+        try:
+            self.api.post_server_action(self.server[iid], {"os-resetState": {"state": "active"}})
+        except api_client.OpenStackApiException as e:
+            raise Rejected(_api_error(e)) from None
+        self.settle(what="reset_state")
+
     def _step_live_abort(self, step: dict) -> None:
         mid = step.get("migration")
         m = self._nova_migration(mid)
