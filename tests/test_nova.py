@@ -181,6 +181,7 @@ def test_compute_node_counters_catch_up_at_an_audit(tracker):
     d = tracker.details()
     obs = tracker.observe()
     assert d["compute_node_usage"] == obs.usage
+    assert d["placement_usages"] == obs.usage  # observe() sums the allocations
     assert d["allocations"] == {"instance i1": {"h2": {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}}}
     assert d["vm_states"] == {"i1": "active"}
 
@@ -254,6 +255,7 @@ def test_bug_delete_during_a_live_migration_leaks_the_source_allocation(tracker)
     assert d.step_index == 2
     assert d.observed["usage"]["h1"] == small
     assert "no_ghosts" in d.invariants
+    assert tracker.details()["placement_usages"]["h1"] == small
     # Confirmed, not a transient: after both hosts' audits the migration consumer
     # still holds the source's share, and the source's ResourceTracker counts 0.
     for host in ("h1", "h2"):

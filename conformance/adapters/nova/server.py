@@ -1096,10 +1096,15 @@ class NovaCloud:
     # ------------------------------------------------------------------ observe
 
     def observe(self) -> dict:
+        # A provider's usage is the sum of its allocations (Placement computes
+        # ``GET /resource_providers/{uuid}/usages`` that way,
+        # ``placement/objects/usage.py``): one request per host serves usage,
+        # devices and allocations.
+        per_rp = self._rp_allocations()
         usage = {}
-        for h, rp in self.rp.items():
-            u = self.tc._get_provider_usages(rp)
-            usage[h] = {rc: int(u.get(rc, 0)) for rc in RESOURCE_CLASSES}
+        for h, allocs in per_rp.items():
+            usage[h] = {rc: sum(int(a["resources"].get(rc, 0)) for a in allocs.values())
+                        for rc in RESOURCE_CLASSES}
         migrations = {}
         for mid, uuid in self.migration.items():
             migrations[mid] = objects.Migration.get_by_uuid(self.ctx, uuid).status
@@ -1108,7 +1113,7 @@ class NovaCloud:
         out = {"usage": usage, "devices": devices, "migrations": migrations,
                "instances": {iid: inst.host for iid, inst in self._instances().items()}}
         if self.with_allocations:
-            out["allocations"] = self._allocations()
+            out["allocations"] = self._allocations(per_rp)
         return out
 
     def _instances(self) -> dict:
@@ -1157,8 +1162,14 @@ class NovaCloud:
                 if c in labels:
                     allocations.setdefault(labels[c], {})[h] = v["resources"]
         vm_states = {iid: inst.vm_state for iid, inst in self._instances().items()}
+        # Placement's own usages endpoint: observe() sums the allocations instead.
+        usages = {}
+        for h, rp in self.rp.items():
+            u = self.tc._get_provider_usages(rp)
+            usages[h] = {rc: int(u.get(rc, 0)) for rc in RESOURCE_CLASSES}
         parked = {self.iid.get(p["instance"], p["instance"]): p["gate"] for p in GATES.parked}
-        return {"compute_node_usage": cn, "allocations": allocations, "vm_states": vm_states,
+        return {"compute_node_usage": cn, "placement_usages": usages,
+                "allocations": allocations, "vm_states": vm_states,
                 "parked": parked, "reset_seconds": round(self.reset_seconds, 3)}
 
 
