@@ -70,6 +70,7 @@ warnings.simplefilter("ignore")
 
 import eventlet  # noqa: E402,F401  (imported by Nova first; here for the hub)
 import eventlet.greenthread  # noqa: E402
+import nova.conf as nova_conf  # noqa: E402
 from eventlet import event as ev_event  # noqa: E402
 from nova import context as nova_context  # noqa: E402
 from nova import exception as nova_exception  # noqa: E402
@@ -1034,7 +1035,19 @@ class NovaCloud:
         self._check_host(host)
         if not self.up[host]:
             raise Rejected(f"host {host} is down: its periodic tasks do not run")
-        self.computes[host].manager.update_available_resource(self.ctx)
+        manager = self.computes[host].manager
+        manager.update_available_resource(self.ctx)
+        # The periodic task that fails the error migrations of deleted instances
+        # (``ComputeManager._cleanup_incomplete_migrations``) reads ``CONF.host``,
+        # which the harness shares between its in-process computes: set it to
+        # this host for the call.
+        conf = nova_conf.CONF
+        saved = conf.host
+        conf.set_override("host", host)
+        try:
+            manager._cleanup_incomplete_migrations(self.ctx)
+        finally:
+            conf.set_override("host", saved)
         self.settle(what="audit")
 
     # ------------------------------------------------------------------ devices
