@@ -60,7 +60,7 @@ def placement_allocations(nova: NovaCloud) -> dict[str, dict[str, dict[str, int]
         inst = store.instance(uuid)
         m = moves.get(uuid)
         for e in store.evacuations_of(uuid):  # a done evacuation's source not yet cleaned up
-            if e is not m and e.status == "done" and not e.source_cleaned:
+            if (m is None or e.uuid != m.uuid) and e.status == "done" and not e.source_cleaned:
                 add(uuid, e.source_compute, e.old_flavor)
         if m is not None and m.migration_type == "evacuation":
             mc = inst.migration_context
