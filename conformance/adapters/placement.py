@@ -34,7 +34,7 @@ from typing import Any
 
 from movecheck.conformance.adapters.placement_client import AllocationRefused, Allocations, ReportClient
 from movecheck.conformance.adapters.placement_service import PlacementService
-from movecheck.spec.statuses import LANDED, TERMINAL
+from movecheck.spec.statuses import LANDED
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import (
     EVACUATION,
@@ -63,6 +63,11 @@ _NS = uuid.UUID("6d0f3c1e-6d1b-4c0a-9f55-6d6f76656368")
 # that Nova's conductor and API keep around it.
 
 _RESIZES = (RESIZE, MIGRATION)
+
+#: Statuses after which a migration is over, of any type (``nova/db/main/api.py``
+#: ``migration_get_in_progress_and_error_by_host_and_node`` leaves these out;
+#: ``error`` is over for the API, ``migration_get_in_progress_by_instance``).
+_ENDED = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
 
 #: Status-only steps: (migration types, from statuses, to status, sides that must be up).
 #: Nova's compute manager writes these statuses (``compute/manager.py``
@@ -130,7 +135,7 @@ class _Migration:
 
     @property
     def in_progress(self) -> bool:
-        return self.status not in TERMINAL[self.migration_type]
+        return self.status not in _ENDED
 
 
 def _nonempty(allocs: Allocations) -> bool:
