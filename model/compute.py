@@ -143,7 +143,8 @@ class NovaCloud:
         """The API's checks before a move: the instance exists and is not moving, hosts
         are up, and the migration record can be created."""
         inst = self._instance(step.instance)
-        if self.store.in_progress_by_instance(inst.uuid) is not None:
+        if (self.store.in_progress_by_instance(inst.uuid) is not None
+                or self._gone(inst) is not None):
             raise Rejected(f"instance {inst.uuid} already has an in-progress migration")
         if need_source_up:
             self._rt(inst.host)
@@ -191,14 +192,19 @@ class NovaCloud:
         if the host is down)."""
         inst = self._instance(step.instance)
         m = self.store.in_progress_by_instance(inst.uuid)
+        gone = self._gone(inst)
         if m is not None:
             if m.migration_type in _RESIZE and m.status in self.CONFIRMED_ON_DELETE:
                 inst = self._confirm_resize_on_deleting(inst, m)
             else:
                 inst = self._rollback(inst, m)
+        elif gone is not None:  # its record says completed; the destination's claim goes
+            inst = self._release(inst, gone)
         self._drop_uncleaned_evacuation_source(inst)
         rt = self.rts[inst.host]
-        if rt is not None:
+        if gone is not None:
+            pass  # the source dropped the instance when it restarted
+        elif rt is not None:
             rt.update_usage(inst)
         else:
             self._drop_on(inst.host, inst.uuid, inst.flavor, inst.pci_devices)
@@ -226,17 +232,37 @@ class NovaCloud:
         self.store.save_migration_status(m)
         return inst
 
-    def _drop_uncleaned_evacuation_source(self, inst: InstanceRecord) -> None:
-        """A ``done`` evacuation whose source is still down holds the source (the old
-        flavor and the devices the instance had there) until the source's clean-up;
-        deleting the instance deletes that allocation too."""
+    def _waiting(self, inst: InstanceRecord) -> MigrationRecord | None:
+        """The ``done`` evacuation whose source has not cleaned up yet: the source
+        (down) still holds the old flavor and the instance's old devices in its
+        record, as Placement still holds it in the instance's allocation."""
         for m in self.store.evacuations_of(inst.uuid):
             if m.status == "done" and not m.source_cleaned:
-                mc = inst.migration_context
-                devices = mc.old_devices if mc is not None and mc.migration_id == m.uuid else ()
-                self._drop_on(m.source_compute, inst.uuid, m.old_flavor, devices, m.uuid)
-                m.source_cleaned = True
-                self.store.save_source_cleaned(m)
+                return m
+        return None
+
+    def _gone(self, inst: InstanceRecord) -> MigrationRecord | None:
+        """The evacuation whose source restarted before the instance landed
+        (``_destroy_evacuated_instances`` on ``accepted`` / ``pre-migrating``): the
+        instance is still recorded on the source, which no longer holds it, and the
+        rebuild on the destination is still to finish."""
+        m = self.store.newest_migration(inst.uuid)
+        if (m is not None and m.migration_type == "evacuation" and m.source_cleaned
+                and inst.host == m.source_compute and inst.vm_state != "deleted"):
+            return m
+        return None
+
+    def _drop_uncleaned_evacuation_source(self, inst: InstanceRecord) -> None:
+        """Deleting the instance deletes its whole Placement allocation, a waiting
+        source's share (:meth:`_waiting`) included."""
+        m = self._waiting(inst)
+        if m is None:
+            return
+        _, pci = self.store.compute_node(m.source_compute)
+        devices = tuple(d for d, holder in pci.items() if holder == inst.uuid)
+        self._drop_on(m.source_compute, inst.uuid, m.old_flavor, devices, m.uuid)
+        m.source_cleaned = True
+        self.store.save_source_cleaned(m)
 
     def reset_state(self, step: Step):
         """``os-resetState`` (``compute/api.py`` ``API.reset_state`` ->
@@ -430,6 +456,10 @@ class NovaCloud:
             raise Rejected(f"cannot evacuate from {inst.host}: the host is up")
         if step.dest == inst.host:
             raise Rejected("an evacuation must change host")
+        waiting = self._waiting(inst)
+        if waiting is not None:  # the spec keeps one such wait per instance
+            raise Rejected(f"instance {inst.uuid} still waits for {waiting.source_compute} to "
+                           "clean up an earlier evacuation")
         self.store.create_migration(MigrationRecord(
             step.migration, inst.uuid, "evacuation", inst.host, step.dest, inst.flavor,
             inst.flavor, "accepted"))
@@ -460,14 +490,15 @@ class NovaCloud:
         inst.vm_state = "active"  # rebuild_instance: the rebuilt guest is ACTIVE
         self.store.save_instance(inst)
 
-    @staticmethod
-    def _rebuild_pending(inst: InstanceRecord | None, m: MigrationRecord, claimed: bool) -> bool:
-        """The source cleaned up ``m`` before the rebuild finished: the instance is still
-        recorded on the source and the destination has (``claimed``) or has not
-        claimed yet (the MigrationContext names ``m`` once it has)."""
-        if inst is None or inst.vm_state == "deleted" or not m.source_cleaned:
+    def _rebuild_pending(self, inst: InstanceRecord | None, m: MigrationRecord,
+                         claimed: bool) -> bool:
+        """The source cleaned up ``m`` before the rebuild finished (:meth:`_gone`) and the
+        destination has (``claimed``) or has not claimed yet (the MigrationContext
+        names ``m`` once it has)."""
+        if inst is None:
             return False
-        if inst.host != m.source_compute:
+        gone = self._gone(inst)
+        if gone is None or gone.uuid != m.uuid:
             return False
         mc = inst.migration_context
         return (mc is not None and mc.migration_id == m.uuid) == claimed
@@ -482,7 +513,12 @@ class NovaCloud:
             raise Rejected(f"unknown migration {step.migration}")
         if m.status in self.store.NOT_IN_PROGRESS:
             raise Rejected(f"migration {m.uuid} is {m.status} (terminal)")
-        self._rollback(self.store.instance(m.instance_uuid), m)
+        inst = self.store.instance(m.instance_uuid)
+        gone = self._gone(inst)
+        if gone is not None and gone.uuid == m.uuid:  # the spec lets that rebuild finish
+            raise Rejected(f"migration {m.uuid}: its source {m.source_compute} has already "
+                           "dropped the instance")
+        self._rollback(inst, m)
 
     def _release(self, inst: InstanceRecord, m: MigrationRecord) -> InstanceRecord:
         """Give back the side of ``m`` the instance is not on: the old flavor and old
@@ -557,11 +593,17 @@ class NovaCloud:
             inst = self.store.instance(m.instance_uuid)
             if inst is None or inst.vm_state == "deleted":
                 continue  # its allocations went with it
-            if m.status == "done":
-                inst.migration_context = None  # the source's old devices are freed
-                self.store.save_instance(inst)
+            gone = self._gone(inst)
+            if gone is not None and gone.uuid == m.uuid:
+                continue  # cleaned up once already; the rebuild is still to finish
             m.source_cleaned = True
             self.store.save_source_cleaned(m)
+            newest = self.store.newest_migration(inst.uuid)
+            if newest.uuid != m.uuid:
+                # The instance moved on since (a done evacuation is finished): the spec
+                # keeps an older record as it is (docs/spec.md); only the share held
+                # here goes.
+                continue
             m.status = "completed"
             self.store.save_migration_status(m)
 

@@ -279,11 +279,13 @@ class ResourceTracker:
 
     def finish_evacuation(self, instance: InstanceRecord, migration: MigrationRecord) -> None:
         """``finish_evacuation``: under the lock (7675964af8, bug 1896463) the instance
-        lands here with the new devices and the evacuation is ``done``; the
-        MigrationContext stays until the source cleans up."""
+        lands here with the new devices, drops its MigrationContext and the evacuation
+        is ``done``.  The down source keeps the old flavor and devices in its record
+        until it restarts (``_destroy_evacuated_instances``)."""
         with self.store.transaction(), self.lock:
             instance.host = self.host
             instance.pci_devices = instance.migration_context.new_devices
+            instance.migration_context = None  # apply_migration_context + drop_migration_context
             self.store.save_instance(instance)
             migration.status = "done"
             self.store.save_migration_status(migration)

@@ -235,6 +235,12 @@ class Store:
             f"SELECT {_MIGRATION_COLS} FROM migrations WHERE source_compute = ? AND "
             "migration_type = 'evacuation' ORDER BY id", (host,))]
 
+    def newest_migration(self, instance_uuid: str) -> MigrationRecord | None:
+        """The instance's newest migration record, whatever its status."""
+        row = self._x(f"SELECT {_MIGRATION_COLS} FROM migrations WHERE instance_uuid = ? "
+                      "ORDER BY id DESC LIMIT 1", (instance_uuid,)).fetchone()
+        return None if row is None else _migration(row)
+
     def evacuations_of(self, instance_uuid: str) -> list[MigrationRecord]:
         """The instance's evacuations, oldest first."""
         return [_migration(r) for r in self._x(

@@ -377,11 +377,39 @@ class PlacementTracker:
                 return mid, m
         return None
 
+    def _newest_of(self, iid: str) -> tuple[str, _Migration] | None:
+        found = None
+        for mid, m in self.migrations.items():
+            if m.instance == iid:
+                found = mid, m
+        return found
+
+    def _gone(self, iid: str) -> _Migration | None:
+        """The evacuation whose source restarted before the instance landed: the source
+        dropped the instance, the rebuild on the destination is still to finish."""
+        found = self._newest_of(iid)
+        inst = self.instances.get(iid)
+        if found is None or inst is None or inst.vm_state == "deleted":
+            return None
+        m = found[1]
+        if m.migration_type == EVACUATION and m.source_cleaned and inst.host == m.source:
+            return m
+        return None
+
+    def _waiting(self, iid: str) -> _Migration | None:
+        """A done evacuation whose source (down) has not cleaned up: Placement still holds
+        the source in the instance's allocation."""
+        for m in self.migrations.values():
+            if (m.instance == iid and m.migration_type == EVACUATION and m.status == "done"
+                    and not m.source_cleaned):
+                return m
+        return None
+
     def _movable(self, step: Step, need_host_up: bool = True) -> _Instance:
         """Nova's API checks before a move: the instance exists, has no task, hosts are up."""
         self._check_known(step)
         inst = self._existing(step.instance)
-        if self._in_progress_of(step.instance) is not None:
+        if self._in_progress_of(step.instance) is not None or self._gone(step.instance):
             raise _Rejected(f"instance {step.instance} already has an in-progress migration")
         if need_host_up:
             self._require_up(inst.host)
@@ -595,6 +623,10 @@ class PlacementTracker:
             raise _Rejected(f"cannot evacuate from {inst.host}: the host is up")
         if step.dest == inst.host:
             raise _Rejected("an evacuation must change host")
+        waiting = self._waiting(step.instance)
+        if waiting is not None:  # the spec keeps one such wait per instance
+            raise _Rejected(f"instance {step.instance} still waits for {waiting.source} to clean "
+                            "up an earlier evacuation")
         self.migrations[step.migration] = _Migration(
             step.instance, EVACUATION, inst.host, step.dest, inst.flavor, inst.flavor, "accepted")
 
@@ -648,9 +680,7 @@ class PlacementTracker:
         """The source cleaned up before the rebuild finished (``completed`` over
         ``accepted`` or ``pre-migrating``); the destination has (``claimed``) or has
         not claimed yet."""
-        inst = self.instances.get(m.instance)
-        return (m.source_cleaned and inst is not None and inst.vm_state != "deleted"
-                and inst.host == m.source and m.claimed == claimed)
+        return self._gone(m.instance) is m and m.claimed == claimed
 
     def _effect_rebuild_claim(self, mid: str, m: _Migration) -> list[str]:
         """The scheduler's evacuation claim: the instance holds source + dest
@@ -674,6 +704,9 @@ class PlacementTracker:
         m = self._migration(step)
         if not m.in_progress:
             raise _Rejected(f"migration {step.migration} is {m.status} (terminal)")
+        if self._gone(m.instance) is m:  # the spec lets that rebuild finish
+            raise _Rejected(f"migration {step.migration}: its source {m.source} has already "
+                            "dropped the instance")
         self._rollback(m, step.migration)
 
     def _step_host_down(self, step: Step) -> None:
@@ -693,15 +726,19 @@ class PlacementTracker:
         if self.up[step.host]:
             raise _Rejected(f"host {step.host} is already up")
         self.up[step.host] = True
-        for m in self.migrations.values():
+        for mid, m in self.migrations.items():
             if (m.migration_type != EVACUATION or m.source != step.host
                     or m.status not in ("accepted", "pre-migrating", "done")
-                    or self.instances[m.instance].vm_state == "deleted"):
+                    or self.instances[m.instance].vm_state == "deleted"
+                    or self._gone(m.instance) is m):
                 continue
             self.client.remove_providers_from_allocation(self._inst_uuid(m.instance),
                                                          self._tree(m.source))
             m.source_cleaned = True
-            m.status = "completed"
+            # A done evacuation the instance has moved on from keeps its status (the
+            # spec's; Nova writes completed on it too).
+            if self._newest_of(m.instance)[0] == mid:
+                m.status = "completed"
 
     def _step_audit(self, step: Step) -> None:
         """``update_available_resource``: since Pike/Queens the compute's periodic
