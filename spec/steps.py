@@ -41,8 +41,16 @@ from typing import Any
 
 from movecheck.spec.errors import InputError
 from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
-from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
-from movecheck.spec.statuses import DEST_CLAIMED, FAILURE_STATUS, FINISHED, LANDED, NEW, STATUS_MACHINES
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_ERR, VM_NONE, VM_RSZ
+from movecheck.spec.statuses import (
+    DEST_CLAIMED,
+    FAILURE_STATUS,
+    FAILURE_STATUS_BEFORE_CLAIM,
+    FINISHED,
+    LANDED,
+    NEW,
+    STATUS_MACHINES,
+)
 from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
 
 # --------------------------------------------------------------------------- status codes
@@ -56,7 +64,8 @@ _IN_PROGRESS = Codes(((TY[t], ST[s]) for t, g in STATUS_MACHINES.items() for s i
                       if s != NEW and s not in FINISHED[t]), len(STATUSES))
 _LANDED = _codes(LANDED)
 _DEST_CLAIMED = _codes(DEST_CLAIMED)
-_FAILURE = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
+_FAILURE_BEFORE = [ST[FAILURE_STATUS_BEFORE_CLAIM[t]] for t in MIGRATION_TYPES]
+_FAILURE_AFTER = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
 
 RZ = (RESIZE, MIGRATION)  # the two types of a resize_claim (flavor change or not)
 
@@ -108,8 +117,8 @@ def per_slot(fn):
 
 @per_slot
 def alive(sl):
-    """The instance exists: booted and not deleted."""
-    return IN(sl.vm, (VM_ACT, VM_RSZ))
+    """The instance exists: booted and not deleted (active, resized or error)."""
+    return IN(sl.vm, (VM_ACT, VM_RSZ, VM_ERR))
 
 
 @per_slot
@@ -237,6 +246,7 @@ REASONS: dict[str, str] = {
     "no_instance": "instance {} does not exist",
     "in_progress": "instance {} already has an in-progress migration",
     "not_active": "instance {} is {:vm}, not active",
+    "not_error": "instance {} is {:vm}, not error",
     "host_down": "host {} is down",
     "already_down": "host {} is already down",
     "already_up": "host {} is already up",
@@ -257,7 +267,8 @@ class _Sayer(string.Formatter):
     """Formats messages; ``{:status}``, ``{:type}`` and ``{:vm}`` show a code by name."""
 
     NAMES = {"status": STATUSES, "type": MIGRATION_TYPES,
-             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted"}}
+             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted",
+                    VM_ERR: "error"}}
 
     def format_field(self, value, format_spec):
         table = self.NAMES.get(format_spec)
@@ -328,11 +339,19 @@ def end_move(x, sl, status: str):
 
 def fail_effect(x, sl):
     """Roll the move back to where the instance is now; release the other side's hold;
-    the status is the type's failure status (error; failed for a live-migration)."""
+    the status is the type's failure status before or after the destination's claim
+    (error; failed for a live migration or an evacuation past ``accepted``)."""
     hold, host, flavor = migration_hold(sl)
-    new = sl._replace(vm=VM_ACT, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
+    before_claim = status_is(sl, "accepted")
+    # _error_out_instance_on_exception: a resize or cold migration, or an evacuation
+    # past its claim, leaves the instance in ERROR; a refused claim (InstanceFaultRollback)
+    # and a live migration's rollback keep the vm_state (resized is left for active).
+    error_out = OR(type_is(sl, *RZ), AND(type_is(sl, EVACUATION), NOT(before_claim)))
+    vm = ite(error_out, VM_ERR, ite(EQ(sl.vm, VM_RSZ), VM_ACT, sl.vm))
+    new = sl._replace(vm=vm, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
                       newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
-                      mst=sel(_FAILURE, sl.mtype))
+                      mst=ite(before_claim, sel(_FAILURE_BEFORE, sl.mtype),
+                              sel(_FAILURE_AFTER, sl.mtype)))
     return new, [(hold, host, flavor, -1)]
 
 
@@ -433,6 +452,22 @@ class delete:
         new = no_wait(x, cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE,
                                       mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False))
         return new, [(c, h, f, -1) for c, h, f in charges(x, sl)]
+
+
+@step
+class reset_state:
+    params = ("instance",)
+    acts = "instance"
+    nova = ("api/openstack/compute/admin_actions.py AdminActionsController._reset_state "
+            "(os-resetState, state active)")
+    guard = "the instance is in vm_state error"
+    effect = "vm_state active (an admin's reset-state); nothing it holds changes"
+
+    def when(x, s, sl, p):
+        yield "not_error", EQ(sl.vm, VM_ERR), p.instance, sl.vm
+
+    def then(x, s, sl, p, picks):
+        return sl._replace(vm=VM_ACT), ()
 
 
 # ---- resize / cold migrate
@@ -765,8 +800,8 @@ class finish_evacuation:
     nova = "compute/resource_tracker.py finish_evacuation (under the lock since bug 1896463)"
     guard = ("the evacuation is pre-migrating (or completed by its source's early restart "
              "after the claim) and its dest is up")
-    effect = ("status done (finished); the instance is on dest with the new devices and drops "
-              "its MigrationContext; unless the source came back already, the instance now "
+    effect = ("status done (finished); the instance is active on dest with the new devices and "
+              "drops its MigrationContext; unless the source came back already, the instance now "
               "waits for the source's clean-up: the source (down) keeps the old flavor and "
               "devices until it comes back")
 
@@ -780,7 +815,7 @@ class finish_evacuation:
     def then(x, s, sl, p, picks):
         wait = NOT(sl.gone)
         new = land(sl)._replace(
-            mst=ST["done"], mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False, wx=wait,
+            vm=VM_ACT, mst=ST["done"], mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False, wx=wait,
             wsrc=ite(wait, sl.msrc, x.NO_HOST), wflv=ite(wait, sl.mold, x.NONE),
             wdev=ite(wait, sl.mco, x.NO_DEVICES))
         return new, ()
@@ -793,12 +828,17 @@ class finish_evacuation:
 class fail:
     params = ("migration",)
     acts = "migration"
-    nova = "errors_out_migration / MigrationTask.rollback / _rollback_live_migration"
+    nova = ("compute/manager.py errors_out_migration, _rollback_live_migration, "
+            "rebuild_instance; conductor/tasks/migrate.py MigrationTask.rollback; "
+            "conductor/manager.py ComputeTaskManager._live_migrate, rebuild_instance")
     guard = ("the migration is in progress (its status is not a finished one), and it is not "
              "an evacuation whose source has dropped the instance already (the spec lets that "
              "rebuild finish)")
     effect = ("the move is rolled back to the host the instance is on now and the other side's "
-              "hold is released; status error (failed for a live-migration)")
+              "hold is released; status error (a resize or cold migration; a live migration or "
+              "an evacuation still accepted, before its destination's claim), failed (a live "
+              "migration or an evacuation after the claim); a resize, cold migration or "
+              "evacuation after its claim leaves the instance in vm_state error")
 
     def when(x, s, sl, p):
         yield "wrong_status", status_in_progress(sl), sl.mid, sl.mst, "in progress"
@@ -870,15 +910,22 @@ class host_up:
 class audit:
     params = ("host",)
     acts = "host"
-    nova = "compute/resource_tracker.py update_available_resource"
+    nova = ("compute/resource_tracker.py update_available_resource; compute/manager.py "
+            "_cleanup_incomplete_migrations (a periodic of the same host)")
     guard = "the host is up"
     effect = ("the host's usage is recomputed from the instances on it and the in-progress "
-              "migrations touching it")
+              "migrations touching it; the error migration of a deleted instance that touches "
+              "this host, the instance's host being another, becomes failed")
 
     def when(x, s, p):
         yield "host_down", x.up(s, p.host), p.host
 
     def then(x, s, p, picks):
+        def incomplete(sl):
+            return AND(EQ(sl.vm, VM_DEL), sl.mx, status_is(sl, "error"), NE(sl.host, p.host),
+                       OR(EQ(sl.msrc, p.host), EQ(sl.mdst, p.host)))
+
+        s = x.each_slot(s, incomplete, lambda sl: set_status(sl, "failed"))
         return x.with_usage(s, p.host, x.at(x.holds(s, charges), p.host))
 
 
