@@ -202,6 +202,55 @@ def campaign(python: str, examples: int, steps: int, seed: int, only: str = "") 
     return runs
 
 
+def perf_table(out: dict) -> str:
+    """The performance table of docs/nova.md, from this script's JSON (``--table``)."""
+    cols = [c for c in ("baseline", "event_driven", "harness_polling") if c in out]
+    names = {"baseline": "before (baseline server)", "event_driven": "after",
+             "harness_polling": "the harness's 0.5 s polls"}
+    rows = ["| | " + " | ".join(f"{names[c]} wall s | CPU s" for c in cols) + " |",
+            "|---|" + "---|---|" * len(cols)]
+
+    def row(label, key, sub=None, bold=False):
+        cells = []
+        for c in cols:
+            v = out[c][key] if sub is None else out[c][key][sub]
+            cpu = "" if sub is None else out[c]["move_median_cpu_s"][sub]
+            cells.append(f"{v} | {cpu}")
+        text = f"| {label} | " + " | ".join(cells) + " |"
+        return text.replace("| ", "| **", 1).replace(" |", "** |", 1) if bold else text
+
+    rows.append(row("first reset (start, import Nova, set up)", "first_reset_s"))
+    rows.append(row("reset (median)", "reset_median_s"))
+    for m in MOVES:
+        rows.append(row(f"{m} ({len(MOVES[m])} step{'s' if len(MOVES[m]) > 1 else ''})",
+                        "move_median_s", m))
+    rows.append("| **steps/s (wall)** | " + " | ".join(
+        f"**{out[c]['steps_per_s']}** | " for c in cols) + " |")
+    rows.append("| **steps per CPU second** | " + " | ".join(
+        f" | **{out[c]['steps_per_cpu_s']}**" for c in cols) + " |")
+    load = out.get("load_average_before", [0])[0], out.get("load_average_after", [0])[0]
+    rows.append("")
+    rows.append(f"Medians of {out['repeat']} rounds, {out['cpus']} CPUs, load average "
+                f"{load[0]:.1f} before and {load[1]:.1f} after (1 min).")
+    return "\n".join(rows)
+
+
+def campaign_table(out: dict) -> str:
+    """The campaign table of docs/nova.md, from ``--campaign`` JSON (``--table``)."""
+    rows = ["| run | cloud | examples | steps | seconds | status edges | result |",
+            "|---|---|---|---|---|---|---|"]
+    for r in out["campaign"]:
+        d = r["discrepancy"]
+        result = "conformant" if d is None else (
+            f"discrepancy at step {len(d['trace'])}: {d['message'].splitlines()[0][:120]}")
+        rows.append(f"| {r['run']} | {r['cloud']} | {r['examples']} | {r['steps']} | "
+                    f"{r['seconds']} | {r['status_edges']} | {result} |")
+    rows.append("")
+    rows.append(f"Seed {out['campaign'][0]['seed'] if out['campaign'] else '-'}, "
+                f"{out['cpus']} CPUs, load average {out['load_average'][0]:.1f} at the end.")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -218,7 +267,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", default="", help="campaign runs whose name contains this")
+    ap.add_argument("--table", type=Path, metavar="JSON",
+                    help="print the docs/nova.md table of a saved run of this script")
     args = ap.parse_args()
+    if args.table:
+        saved = json.loads(args.table.read_text())
+        print(campaign_table(saved) if "campaign" in saved else perf_table(saved))
+        return
     python = check_extra()
     if args.campaign:
         print(json.dumps({"campaign": campaign(python, args.examples, args.steps, args.seed,
