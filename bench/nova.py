@@ -164,12 +164,12 @@ def run_round(python: str, server: Path | None = None) -> dict:
 #: step kinds of the others, so that one discrepancy does not hide the rest.
 EVACUATION = ("host_down", "host_up", "evacuate_start", "rebuild_claim", "finish_evacuation")
 CAMPAIGN = {
+    "evacuation, the source back before and after the rebuild": ("fail", "delete"),
+    "failures of every move (fail), reset_state": ("delete", *EVACUATION),
+    "everything": (),
+    "delete during moves": ("fail", *EVACUATION),
     "moves: resize, cold and live migration with confirm, revert, abort and audits":
         ("fail", "delete", *EVACUATION),
-    "failures of every move (fail)": ("delete", *EVACUATION),
-    "evacuation, the source back before and after the rebuild": ("fail", "delete"),
-    "delete during moves": ("fail", *EVACUATION),
-    "everything": (),
 }
 
 
