@@ -608,5 +608,24 @@ class NovaCloud:
             self.store.save_migration_status(m)
 
     def audit(self, step: Step):
-        """The periodic ``update_available_resource``."""
+        """The host's periodics: ``update_available_resource``, and
+        ``_cleanup_incomplete_migrations`` (:meth:`_cleanup_incomplete_migrations`)."""
         self._rt(step.host).update_available_resource()
+        self._cleanup_incomplete_migrations(step.host)
+
+    def _cleanup_incomplete_migrations(self, host: str) -> None:
+        """``ComputeManager._cleanup_incomplete_migrations`` (``nova/compute/manager.py``):
+        the ``error`` migrations on this host (source or destination) of a deleted
+        instance whose host is another one become ``failed`` once the leftover files
+        are removed.  Only the instance's newest record: the spec keeps older records
+        as they are (docs/spec.md); Nova takes every such record."""
+        for m in self.store.migrations_by_host(host, self.store.NOT_IN_PROGRESS - {"error"}):
+            if m.status != "error":
+                continue
+            inst = self.store.instance(m.instance_uuid)
+            if inst is None or inst.vm_state != "deleted" or inst.host == host:
+                continue
+            if self.store.newest_migration(inst.uuid).uuid != m.uuid:
+                continue
+            m.status = "failed"
+            self.store.save_migration_status(m)

@@ -745,6 +745,15 @@ class PlacementTracker:
         does not write allocations for counted classes, so nothing is sent."""
         self._check_known(step)
         self._require_up(step.host)
+        # _cleanup_incomplete_migrations: the error migration of a deleted instance on
+        # this host, the instance's host being another, becomes failed (the newest
+        # record only, as the spec keeps older ones).
+        for mid, m in self.migrations.items():
+            inst = self.instances[m.instance]
+            if (m.status == "error" and step.host in (m.source, m.dest)
+                    and inst.vm_state == "deleted" and inst.host != step.host
+                    and self._newest_of(m.instance)[0] == mid):
+                m.status = "failed"
 
 
 def placement_factory(db_url: str | None = None) -> PlacementTracker:
