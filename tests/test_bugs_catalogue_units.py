@@ -99,12 +99,10 @@ WITNESS: dict[str, list[Step]] = {
                                               mig("live_complete")],
     "lp1712850_failed_resize_keeps_dest_claim": [boot("i1", "h1", "small"),
                                                  resize("i1", "h2", "large"), mig("fail")],
-    # The evacuation's claim finds no room: the record must end error, not stay accepted.
-    "lp1713783_restart_destroys_unstarted_evacuation": [boot("i1", "h1", "large"),
-                                                        boot("i2", "h2", "large"),
+    # The conductor finds no host: the record must end error, not stay accepted.
+    "lp1713783_restart_destroys_unstarted_evacuation": [boot("i1", "h1", "small"),
                                                         host("host_down", "h1"),
-                                                        evacuate("i1", "h2"),
-                                                        mig("rebuild_claim")],
+                                                        evacuate("i1", "h2"), mig("fail")],
     # Two large instances do not fit on one host: the evacuation's claim fails.
     "lp1713786_failed_rebuild_claim_leaks": [boot("i1", "h1", "large"), boot("i2", "h2", "large"),
                                              host("host_down", "h1"), evacuate("i1", "h2"),

@@ -12,9 +12,10 @@ Nova 34 writes ``error`` when the conductor finds no host
 (``conductor/manager.py`` ``ComputeTaskManager.rebuild_instance``), so the
 restarted source no longer takes the evacuation for one in progress.
 
-The change: a refused evacuation claim leaves the evacuation ``accepted``
-(``NovaCloud._refused`` writes nothing for it); a later ``host_up`` of the
-source then destroys the instance there as if it had been evacuated.
+The change: an evacuation that fails before the destination's claim (``fail``
+while ``accepted``: the conductor found no host) or whose claim is refused
+stays ``accepted``; a later ``host_up`` of the source then destroys the
+instance there as if it had been evacuated.
 """
 
 from movecheck.model.bugs._base import buggy_tracker
@@ -26,6 +27,11 @@ SUMMARY = "an evacuation that found no host stays accepted, so the restarted sou
 
 
 class NoHostLeavesAccepted(NovaCloud):
+    def _rollback(self, inst, m):
+        if m.migration_type == "evacuation" and m.status == "accepted":
+            return inst  # the bug: no status written, nothing was claimed
+        return super()._rollback(inst, m)
+
     def _refused(self, m, reason, create):
         if m.migration_type == "evacuation":
             raise ClaimRefused(reason)  # the bug: the record stays accepted
