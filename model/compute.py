@@ -386,13 +386,21 @@ class NovaCloud:
         except ComputeResourcesUnavailable as e:
             self._refused(m, str(e), create=True)
 
+    #: Whether a refused claim leaves its migration ``error``.  Nova 34 does: the
+    #: conductor wrote the record before scheduling (``MigrationTask._preallocate_migration``,
+    #: ``ComputeTaskManager._live_migrate``, ``API.evacuate``) and its rollback ends
+    #: it (``MigrationTask.rollback``, ``_live_migrate``,
+    #: ``ComputeTaskManager.rebuild_instance``: no valid host).  The spec's contract
+    #: has a rejected step change nothing, so this waits for the spec (docs/spec.md,
+    #: "The blueprint, Nova 34 and movecheck", pending) and is off.
+    REFUSED_CLAIM_LEAVES_RECORD = False
+
     def _refused(self, m: MigrationRecord, reason: str, create: bool) -> None:
-        """A refused claim leaves its migration ``error`` and nothing else: the
-        conductor wrote the record before scheduling (``MigrationTask._preallocate_migration``,
-        ``ComputeTaskManager._live_migrate``, ``API.evacuate``) and its rollback
-        ends it (``MigrationTask.rollback``, ``_live_migrate``,
-        ``ComputeTaskManager.rebuild_instance``: no valid host); the vm_state is
-        unchanged."""
+        """A refused claim: the step is rejected; with
+        :attr:`REFUSED_CLAIM_LEAVES_RECORD` its migration is ``error`` (the vm_state
+        unchanged), else nothing is written."""
+        if not self.REFUSED_CLAIM_LEAVES_RECORD:
+            raise Rejected(reason)
         m.status = "error"
         if create:
             self.store.create_migration(m)

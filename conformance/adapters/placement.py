@@ -468,11 +468,11 @@ class PlacementTracker:
         return {self.root[host], *self.device_rp[host].values()}
 
     def _refused(self, mid: str, m: _Migration, e: AllocationRefused) -> None:
-        """A refused claim: the conductor's record (written before scheduling) ends
-        ``error`` (``MigrationTask.rollback``, ``_live_migrate``,
-        ``ComputeTaskManager.rebuild_instance``); the step is reported rejected."""
-        m.status = "error"
-        self.migrations[mid] = m
+        """A refused claim is reported rejected and leaves no record.  Nova 34's
+        conductor ends its record ``error`` (``MigrationTask.rollback``,
+        ``_live_migrate``, ``ComputeTaskManager.rebuild_instance``); the spec has a
+        rejected step change nothing, so that waits for it (docs/spec.md, "The
+        blueprint, Nova 34 and movecheck", pending)."""
         raise _Rejected(self._refusal(m.dest, e)) from None
 
     def _move_claim(self, mid: str, iid: str, dest: str, flavor: str) -> list[str]:

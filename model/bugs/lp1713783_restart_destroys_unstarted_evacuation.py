@@ -13,13 +13,13 @@ Nova 34 writes ``error`` when the conductor finds no host
 restarted source no longer takes the evacuation for one in progress.
 
 The change: an evacuation that fails before the destination's claim (``fail``
-while ``accepted``: the conductor found no host) or whose claim is refused
-stays ``accepted``; a later ``host_up`` of the source then destroys the
-instance there as if it had been evacuated.
+while ``accepted``: the conductor found no host) stays ``accepted``; a later
+``host_up`` of the source then destroys the instance there as if it had been
+evacuated.
 """
 
 from movecheck.model.bugs._base import buggy_tracker
-from movecheck.model.compute import ClaimRefused, NovaCloud
+from movecheck.model.compute import NovaCloud
 
 BUGS = ("1713783",)
 FIXED_BY = ()  # see the regression test named above
@@ -32,10 +32,6 @@ class NoHostLeavesAccepted(NovaCloud):
             return inst  # the bug: no status written, nothing was claimed
         return super()._rollback(inst, m)
 
-    def _refused(self, m, reason, create):
-        if m.migration_type == "evacuation":
-            raise ClaimRefused(reason)  # the bug: the record stays accepted
-        super()._refused(m, reason, create)
 
 
 Tracker = buggy_tracker(__name__, __doc__, nova=NoHostLeavesAccepted)
