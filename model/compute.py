@@ -386,13 +386,21 @@ class NovaCloud:
         except ComputeResourcesUnavailable as e:
             self._refused(m, str(e), create=True)
 
+    #: Whether a refused claim leaves its migration ``error``.  Nova 34 does: the
+    #: conductor wrote the record before scheduling (``MigrationTask._preallocate_migration``,
+    #: ``ComputeTaskManager._live_migrate``, ``API.evacuate``) and its rollback ends
+    #: it (``MigrationTask.rollback``, ``_live_migrate``,
+    #: ``ComputeTaskManager.rebuild_instance``: no valid host).  The spec's contract
+    #: has a rejected step change nothing, so this waits for the spec (docs/spec.md,
+    #: "The blueprint, Nova 34 and movecheck", pending) and is off.
+    REFUSED_CLAIM_LEAVES_RECORD = False
+
     def _refused(self, m: MigrationRecord, reason: str, create: bool) -> None:
-        """A refused claim leaves its migration ``error`` and nothing else: the
-        conductor wrote the record before scheduling (``MigrationTask._preallocate_migration``,
-        ``ComputeTaskManager._live_migrate``, ``API.evacuate``) and its rollback
-        ends it (``MigrationTask.rollback``, ``_live_migrate``,
-        ``ComputeTaskManager.rebuild_instance``: no valid host); the vm_state is
-        unchanged."""
+        """A refused claim: the step is rejected; with
+        :attr:`REFUSED_CLAIM_LEAVES_RECORD` its migration is ``error`` (the vm_state
+        unchanged), else nothing is written."""
+        if not self.REFUSED_CLAIM_LEAVES_RECORD:
+            raise Rejected(reason)
         m.status = "error"
         if create:
             self.store.create_migration(m)
@@ -608,5 +616,24 @@ class NovaCloud:
             self.store.save_migration_status(m)
 
     def audit(self, step: Step):
-        """The periodic ``update_available_resource``."""
+        """The host's periodics: ``update_available_resource``, and
+        ``_cleanup_incomplete_migrations`` (:meth:`_cleanup_incomplete_migrations`)."""
         self._rt(step.host).update_available_resource()
+        self._cleanup_incomplete_migrations(step.host)
+
+    def _cleanup_incomplete_migrations(self, host: str) -> None:
+        """``ComputeManager._cleanup_incomplete_migrations`` (``nova/compute/manager.py``):
+        the ``error`` migrations on this host (source or destination) of a deleted
+        instance whose host is another one become ``failed`` once the leftover files
+        are removed.  Only the instance's newest record: the spec keeps older records
+        as they are (docs/spec.md); Nova takes every such record."""
+        for m in self.store.migrations_by_host(host, self.store.NOT_IN_PROGRESS - {"error"}):
+            if m.status != "error":
+                continue
+            inst = self.store.instance(m.instance_uuid)
+            if inst is None or inst.vm_state != "deleted" or inst.host == host:
+                continue
+            if self.store.newest_migration(inst.uuid).uuid != m.uuid:
+                continue
+            m.status = "failed"
+            self.store.save_migration_status(m)

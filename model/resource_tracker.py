@@ -315,6 +315,7 @@ class ResourceTracker:
         for m in self.store.cleaned_evacuations(self.host):
             if m.source_compute == self.host:
                 instances = [i for i in instances if i.uuid != m.instance_uuid]
+                migrations = [x for x in migrations if x.uuid != m.uuid]
             elif m.status == "completed" and all(x.uuid != m.uuid for x in migrations):
                 migrations = [*migrations, m]
         return instances, migrations

@@ -468,11 +468,11 @@ class PlacementTracker:
         return {self.root[host], *self.device_rp[host].values()}
 
     def _refused(self, mid: str, m: _Migration, e: AllocationRefused) -> None:
-        """A refused claim: the conductor's record (written before scheduling) ends
-        ``error`` (``MigrationTask.rollback``, ``_live_migrate``,
-        ``ComputeTaskManager.rebuild_instance``); the step is reported rejected."""
-        m.status = "error"
-        self.migrations[mid] = m
+        """A refused claim is reported rejected and leaves no record.  Nova 34's
+        conductor ends its record ``error`` (``MigrationTask.rollback``,
+        ``_live_migrate``, ``ComputeTaskManager.rebuild_instance``); the spec has a
+        rejected step change nothing, so that waits for it (docs/spec.md, "The
+        blueprint, Nova 34 and movecheck", pending)."""
         raise _Rejected(self._refusal(m.dest, e)) from None
 
     def _move_claim(self, mid: str, iid: str, dest: str, flavor: str) -> list[str]:
@@ -745,6 +745,15 @@ class PlacementTracker:
         does not write allocations for counted classes, so nothing is sent."""
         self._check_known(step)
         self._require_up(step.host)
+        # _cleanup_incomplete_migrations: the error migration of a deleted instance on
+        # this host, the instance's host being another, becomes failed (the newest
+        # record only, as the spec keeps older ones).
+        for mid, m in self.migrations.items():
+            inst = self.instances[m.instance]
+            if (m.status == "error" and step.host in (m.source, m.dest)
+                    and inst.vm_state == "deleted" and inst.host != step.host
+                    and self._newest_of(m.instance)[0] == mid):
+                m.status = "failed"
 
 
 def placement_factory(db_url: str | None = None) -> PlacementTracker:

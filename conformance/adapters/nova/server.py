@@ -609,8 +609,9 @@ class NovaCloud:
         caps = ["usage", "devices", "migrations", "instances"]
         if self.with_allocations:
             caps.append("allocations")
+        # reset_state (os-resetState) is not driven through this server yet.
         return {"ok": True, "capabilities": caps,
-                "unsupported_steps": []}
+                "unsupported_steps": ["reset_state"]}
 
     def teardown(self) -> None:
         if self.tc is None:
