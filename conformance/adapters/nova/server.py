@@ -609,9 +609,7 @@ class NovaCloud:
         caps = ["usage", "devices", "migrations", "instances"]
         if self.with_allocations:
             caps.append("allocations")
-        # reset_state (os-resetState) is not driven through this server yet.
-        return {"ok": True, "capabilities": caps,
-                "unsupported_steps": ["reset_state"]}
+        return {"ok": True, "capabilities": caps, "unsupported_steps": []}
 
     def teardown(self) -> None:
         if self.tc is None:
