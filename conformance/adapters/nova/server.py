@@ -467,6 +467,9 @@ class _Wakeup:
 #: Where each resize must go: server uuid -> host (``_step_resize_claim``).
 TARGETS: dict[str, str] = {}
 
+#: Servers whose next scheduling fails with NoValidHost (``fail`` before a claim).
+NO_VALID_HOST: set[str] = set()
+
 
 def _install_targets() -> None:
     """Schedule a resize to the spec's destination, as a cold migration with a host
@@ -483,6 +486,8 @@ def _install_targets() -> None:
     @functools.wraps(orig)
     def select_destinations(self, context, *args, **kwargs):
         spec = kwargs.get("spec_obj")
+        if spec is not None and getattr(spec, "instance_uuid", None) in NO_VALID_HOST:
+            raise nova_exception.NoValidHost(reason="movecheck: injected failure")
         host = TARGETS.get(getattr(spec, "instance_uuid", None)) if spec is not None else None
         if host is not None:
             spec.requested_destination = objects.Destination(host=host)
@@ -694,6 +699,12 @@ class NovaCloud:
         self.mig_of[mid] = iid
         return m.uuid
 
+    def _errored(self, iid: str) -> bool:
+        try:
+            return objects.Instance.get_by_uuid(self.ctx, self.server[iid]).vm_state == "error"
+        except nova_exception.InstanceNotFound:
+            return False
+
     def _task_done(self, iid: str) -> bool:
         try:
             inst = objects.Instance.get_by_uuid(self.ctx, self.server[iid])
@@ -743,7 +754,11 @@ class NovaCloud:
         GATES.release(p)
         self.settle(lambda: self._parked(iid) is not None or self._task_done(iid), kind)
         status = objects.Migration.get_by_uuid(self.ctx, m.uuid).status
-        if _next is not None and self._parked(iid) is None and status in ("error", "failed"):
+        if _next is not None and self._parked(iid) is None and (
+                status in ("error", "failed") or self._errored(iid)):
+            # (An evacuation whose source came back early is ``completed``
+            # already: the conductor finds no ``accepted`` record to write
+            # ``error`` on, and only the instance's ERROR tells.)
             # The message was delivered and Nova refused to go on (a claim that
             # does not fit: NoValidHost, ComputeResourcesUnavailable).
             fault = (self.api.get_server(self.server[iid]).get("fault") or {}).get("message", "")
@@ -949,12 +964,19 @@ class NovaCloud:
         if p is None:
             raise Rejected(f"migration {mid} is {m.status}: Nova has no step in flight to fail")
         self._sides_up(p["gate"], mid)
+        if p["gate"] == "conductor_rebuild":
+            # Before the destination's claim, an evacuation fails in the
+            # conductor: ``ComputeTaskManager.rebuild_instance`` catches the
+            # scheduler's NoValidHost and writes ``error`` (the compute's
+            # ``rebuild_instance``, after the claim, writes ``failed``).
+            NO_VALID_HOST.add(self.server[iid])
         GATES.faults.add(self.server[iid])
         p["fault"] = True
         self._run_to_end(iid)
         self.settle(lambda: self._task_done(iid), "fail")
         GATES.faults.discard(self.server[iid])
         GATES.free.discard(self.server[iid])
+        NO_VALID_HOST.discard(self.server[iid])
 
     def _fail_waiting_resize(self, mid: str, m, iid: str) -> None:
         """``fail`` of a resize that waits at ``finished`` for the user.
