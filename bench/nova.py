@@ -250,7 +250,7 @@ def campaign_table(out: dict) -> str:
     for r in out["campaign"]:
         d = r["discrepancy"]
         result = "conformant" if d is None else (
-            f"discrepancy at step {len(d['trace'])}: {d['message'].splitlines()[0][:120]}")
+            f"discrepancy {d['message'].splitlines()[0][:120]}")
         rows.append(f"| {r['run']} | {r['cloud']} | {r['examples']} | {r['steps']} | "
                     f"{r['seconds']} | {r['status_edges']} | {result} |")
     rows.append("")
