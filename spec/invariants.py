@@ -260,9 +260,13 @@ def _moved_to(a, b, status: str):
     return AND(arrived, NOT(AND(_same_record(a, b), status_is(a, status))))
 
 
-def _frees(x, s, t, host, flavor, devs, verb, mid):
-    """The step freed exactly ``flavor`` on ``host`` and ``devs`` are no longer held there."""
+def _frees(x, s, t, host, flavor, devs, verb, mid, also=None):
+    """The step freed exactly ``flavor`` on ``host`` (plus ``also`` = (condition, flavor)
+    when the condition holds) and ``devs`` are no longer held there."""
     want = x.vsub(x.usage_at(s, host), x.fvec(flavor))
+    if also is not None:
+        cond, extra = also
+        want = x.vsub(want, tuple(ite(cond, v, 0) for v in x.fvec(extra)))
     yield x.veq(x.usage_at(t, host), want), "{} of {}: {} usage {}, expected {} (before {} minus {})", \
         verb, mid, host, x.usage_at(t, host), want, x.usage_at(s, host), flavor
     yield x.none_held(t, host, devs), "{} of {}: a device of {} on {} is still held", verb, mid, devs, host
@@ -274,7 +278,11 @@ def confirm_frees_source(x, s, p, t):
         if confirmed is False:
             continue
         mc = AND(a.mc, _same_record(a, b), NE(b.msrc, b.mdst))
-        for c in _frees(x, s, t, b.msrc, b.mold, ite(mc, a.mco, x.NO_DEVICES), "confirm", b.mid):
+        # Deleting a resized instance confirms its resize (API._confirm_resize_on_deleting)
+        # and frees the instance too: on a same-host resize, the new flavor on the same host.
+        also = (AND(EQ(b.vm, VM_DEL), EQ(b.msrc, b.mdst)), b.mnew) if p.kind == "delete" else None
+        for c in _frees(x, s, t, b.msrc, b.mold, ite(mc, a.mco, x.NO_DEVICES), "confirm", b.mid,
+                        also):
             yield (IMP(confirmed, c[0]),) + c[1:]
 
 

@@ -32,13 +32,16 @@ _RESIZE_EDGES = [
     ("migrating", "post-migrating", ("resize_migrated",), False),
     ("post-migrating", "finished", ("finish_resize",), False),
     ("finished", "confirming", ("confirm",), False),
-    ("confirming", "confirmed", ("confirm_finish",), False),
+    ("confirming", "confirmed", ("confirm_finish", "delete"), False),
     ("finished", "reverting", ("revert",), False),
     ("reverting", "reverted", ("revert_finish",), False),
+    # Deleting a RESIZED instance confirms its resize first
+    # (compute/api.py API._confirm_resize_on_deleting).
+    ("finished", "confirmed", ("delete",), False),
 ] + [
     (s, "error", _FAIL, True)
-    for s in ("pre-migrating", "migrating", "post-migrating", "finished", "confirming", "reverting")
-]
+    for s in ("pre-migrating", "migrating", "post-migrating", "reverting")
+] + [(s, "error", ("fail",), True) for s in ("finished", "confirming")]
 
 _LIVE_EDGES = [
     (NEW, "accepted", ("live_claim",), False),

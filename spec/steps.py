@@ -380,18 +380,24 @@ class boot:
 class delete:
     params = ("instance",)
     acts = "instance"
-    nova = "compute/api.py delete (local delete when the host is down)"
+    nova = ("compute/api.py API._delete (local delete when the host is down); a RESIZED "
+            "instance's resize is confirmed first: API._confirm_resize_on_deleting")
     guard = "the instance exists (not deleted)"
-    effect = ("the instance is deleted and frees everything it holds; an in-progress migration of "
-              "it fails (error, or failed for a live migration) and frees its holds too")
+    effect = ("the instance is deleted and frees everything it holds; a resize or cold migration "
+              "that is finished or confirming is confirmed (the source frees the old flavor); any "
+              "other in-progress migration of it fails (error, or failed for a live migration) "
+              "and frees its holds too")
 
     def when(x, s, sl, p):
         yield "no_instance", alive(sl), p.instance
 
     def then(x, s, sl, p, picks):
         moving = in_progress(sl)
+        resized = AND(moving, type_is(sl, *RZ), status_is(sl, "finished", "confirming"))
         failed, freed = fail_effect(x, sl)
-        cur = ite(moving, failed, sl)
+        confirmed, _ = end_move(x, sl, "confirmed")
+        # The same release of the source's hold either way; only the status differs.
+        cur = ite(moving, ite(resized, confirmed, failed), sl)
         new = cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE, mc=False,
                            mco=x.NO_DEVICES, mcn=x.NO_DEVICES)
         return new, [(AND(moving, c), h, f, sg) for c, h, f, sg in freed] + [
