@@ -69,6 +69,17 @@ class _SlotFields(NamedTuple):
     mold: str | None
     mnew: str | None
     older: int  # retired records still in progress (0 in every reachable state)
+    # An evacuation whose source restarted before the instance landed: the source
+    # dropped the instance (``_destroy_evacuated_instances``), which charges nothing
+    # there; the rebuild on the destination is still to finish.
+    gone: bool = False
+    # Waiting for the source's clean-up: an evacuated instance's dead source still
+    # holds its old flavor and devices (in the instance's Placement allocation) until
+    # that host restarts, whatever the instance does meanwhile.
+    wx: bool = False
+    wsrc: str | None = None  # the source that still holds the instance
+    wflv: str | None = None  # the flavor it holds there
+    wdev: tuple[str, ...] = ()  # the devices it holds there
 
 
 class Slot(_SlotFields):

@@ -9,8 +9,10 @@ docs and the ``graph`` command.
 
 Each graph is a ``networkx.DiGraph`` whose nodes are statuses (plus the
 pseudo-status :data:`NEW` for "no record yet") and whose edges carry
-``steps`` (the step names that take the edge) and ``failure`` (True for the
-failure and rollback edges).  Node attributes: ``initial``, ``terminal``.
+``steps`` (the step names that take the edge), ``failure`` (True for the
+failure and rollback edges) and ``rewrite`` (True for an edge out of a finished
+status: Nova writes over a record it considers over).  Node attributes: ``initial``, ``terminal``
+(absorbing), ``finished`` (the move is over).
 """
 
 from __future__ import annotations
@@ -57,19 +59,40 @@ _EVACUATION_EDGES = [
     (NEW, "accepted", ("evacuate_start",), False),
     ("accepted", "pre-migrating", ("rebuild_claim",), False),
     ("pre-migrating", "done", ("finish_evacuation",), False),
+    # The source's restart: ComputeManager._destroy_evacuated_instances takes
+    # accepted, pre-migrating (bug 1764883) and done evacuations alike.
     ("done", "completed", ("host_up",), False),
-    # The source came back before the rebuild finished: the move is rolled
-    # back (movecheck's choice; Nova raced here, bug 1764883).
-    ("accepted", "error", _FAIL + ("host_up",), True),
-    ("pre-migrating", "error", _FAIL + ("host_up",), True),
-    ("done", "error", _FAIL, True),
+    ("accepted", "completed", ("host_up",), False),
+    ("pre-migrating", "completed", ("host_up",), False),
+    # The destination is not told and carries on (Migration.save has no
+    # compare-and-swap): ResourceTracker._claim_existing_migration, then
+    # finish_evacuation (test_bug_1764883 ends done).
+    ("completed", "pre-migrating", ("rebuild_claim",), False),
+    ("completed", "done", ("finish_evacuation",), False),
+    ("accepted", "error", _FAIL, True),
+    ("pre-migrating", "error", _FAIL, True),
 ]
 
+#: Absorbing statuses per type: no edge leaves them.
 _TERMINAL = {
     RESIZE: ("confirmed", "reverted", "error"),
     MIGRATION: ("confirmed", "reverted", "error"),
     LIVE_MIGRATION: ("completed", "cancelled", "failed"),
-    EVACUATION: ("completed", "error"),
+    EVACUATION: ("error",),
+}
+
+#: Statuses in which the move is over (not in progress): Nova's audit leaves them
+#: out (``db/main/api.py`` ``migration_get_in_progress_and_error_by_host_and_node``:
+#: confirmed, reverted, failed, completed, cancelled, done), plus ``error``, which
+#: holds nothing at the Placement level (docs/spec.md).  An evacuation's
+#: ``done`` and ``completed`` are finished but not terminal: the source's restart
+#: writes ``completed`` over ``done``, and a destination that had not landed when
+#: the source came back writes ``pre-migrating`` / ``done`` over ``completed``.
+_FINISHED = {
+    RESIZE: ("confirmed", "reverted", "error"),
+    MIGRATION: ("confirmed", "reverted", "error"),
+    LIVE_MIGRATION: ("completed", "cancelled", "failed"),
+    EVACUATION: ("done", "completed", "error"),
 }
 
 _EDGES = {
@@ -90,7 +113,7 @@ LANDED = {
     RESIZE: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
     MIGRATION: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
     LIVE_MIGRATION: frozenset(),
-    EVACUATION: frozenset({"done"}),
+    EVACUATION: frozenset(),  # done is finished: the source's hold is the slot's wait
 }
 
 #: Statuses in which the destination holds a claim for a migration that has not landed.
@@ -112,8 +135,13 @@ def status_machine(migration_type: str) -> nx.DiGraph:
                     node,
                     initial=node == NEW,
                     terminal=node in _TERMINAL[migration_type],
+                    finished=node in _FINISHED[migration_type],
                 )
-        g.add_edge(src, dst, steps=steps, failure=failure)
+        # An edge out of a finished status rewrites a record Nova considers over
+        # (Migration.save has no compare-and-swap): the graph analysis reports the
+        # cycles these make apart from the machine's own.
+        g.add_edge(src, dst, steps=steps, failure=failure,
+                   rewrite=src != NEW and src in _FINISHED[migration_type])
     return g
 
 
@@ -122,6 +150,9 @@ STATUS_MACHINES: dict[str, nx.DiGraph] = {t: status_machine(t) for t in _EDGES}
 
 #: Terminal statuses per type (absorbing: no edge leaves them).
 TERMINAL: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in _TERMINAL.items()}
+
+#: Finished statuses per type (the move is over; see ``_FINISHED``).
+FINISHED: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in _FINISHED.items()}
 
 #: Every status of every type except the pseudo-status.
 ALL_STATUSES: frozenset[str] = frozenset(
@@ -135,8 +166,10 @@ ALLOWED_EDGES: dict[str, frozenset[tuple[str, str]]] = {
 
 
 def in_progress(migration_type: str, status: str) -> bool:
-    """True while the migration is not in a terminal status."""
-    return status not in TERMINAL[migration_type]
+    """True while the migration's status is not a finished one (the record alone: an
+    evacuation whose source came back early is still in progress with status
+    ``completed``; ``movecheck.spec.steps.in_progress`` reads the slot)."""
+    return status not in FINISHED[migration_type]
 
 
 def edge_step_names(migration_type: str, before: str, after: str) -> tuple[str, ...]:

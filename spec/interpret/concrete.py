@@ -78,6 +78,7 @@ class Spec:
     rules: dict[str, StepDef] = STEPS
 
     NONE = None  # no flavor
+    NO_HOST = None  # no host
     NO_DEVICES: tuple[str, ...] = ()
     ZERO = ZERO
 
@@ -298,10 +299,10 @@ class Spec:
         k = self.slot.get(iid)
         if k is None:
             return None
-        m = state.slots[k].migration()
-        if m is not None and m.status not in TERMINAL[m.migration_type]:
-            return m
-        return None
+        from movecheck.spec.steps import in_progress
+
+        sl = state.slots[k]
+        return sl.migration() if in_progress(sl) else None
 
     def is_up(self, state: State, host: str) -> bool:
         return state.up[self.host_index[host]]
@@ -330,12 +331,14 @@ class Spec:
                     return k, sl
             for seq, m in s.retired:
                 if m.id == mid:
-                    # A retired record: terminal, so every migration step's guard refuses
-                    # it, with its status as the reason.
+                    # A retired record: finished, so every migration step's guard refuses
+                    # it, with its status as the reason (the slot's facts about its
+                    # latest move, ``gone`` and the context, are not this record's).
                     k = self.slot[m.instance]
                     return k, s.slots[k]._replace(
                         mid=m.id, mseq=seq, mtype=TY[m.migration_type], mst=ST[m.status],
-                        msrc=m.source, mdst=m.dest, mold=m.old_flavor, mnew=m.new_flavor)
+                        msrc=m.source, mdst=m.dest, mold=m.old_flavor, mnew=m.new_flavor,
+                        gone=False, mc=False)
         return None
 
     def _check_names(self, step: Step) -> Rejection | None:
