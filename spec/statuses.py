@@ -43,7 +43,12 @@ _RESIZE_EDGES = [
 ] + [
     (s, "error", _FAIL, True)
     for s in ("pre-migrating", "migrating", "post-migrating", "reverting")
-] + [(s, "error", ("fail",), True) for s in ("finished", "confirming")]
+] + [(s, "error", ("fail",), True) for s in ("finished", "confirming")] + [
+    # ComputeManager._cleanup_incomplete_migrations (a periodic, folded into audit):
+    # the error migration of a deleted instance, on a host of it other than the
+    # instance's, becomes failed.
+    ("error", "failed", ("audit",), True),
+]
 
 _LIVE_EDGES = [
     (NEW, "accepted", ("live_claim",), False),
@@ -52,8 +57,12 @@ _LIVE_EDGES = [
     ("preparing", "running", ("live_run",), False),
     ("running", "completed", ("live_complete",), False),
 ] + [(s, "cancelled", ("live_abort",), True) for s in ("queued", "preparing", "running")] + [
-    (s, "failed", _FAIL, True) for s in ("accepted", "queued", "preparing", "running")
-]
+    # the conductor's prechecks write error (ComputeTaskManager._live_migrate); the
+    # rollback after the claim writes failed (_rollback_live_migration's default)
+    ("accepted", "error", _FAIL, True),
+] + [
+    (s, "failed", _FAIL, True) for s in ("queued", "preparing", "running")
+] + [("error", "failed", ("audit",), True)]
 
 _EVACUATION_EDGES = [
     (NEW, "accepted", ("evacuate_start",), False),
@@ -69,16 +78,19 @@ _EVACUATION_EDGES = [
     # finish_evacuation (test_bug_1764883 ends done).
     ("completed", "pre-migrating", ("rebuild_claim",), False),
     ("completed", "done", ("finish_evacuation",), False),
+    # the conductor finds no host: error (ComputeTaskManager.rebuild_instance); the
+    # compute's rebuild_instance fails after the claim: failed
     ("accepted", "error", _FAIL, True),
-    ("pre-migrating", "error", _FAIL, True),
+    ("pre-migrating", "failed", _FAIL, True),
+    ("error", "failed", ("audit",), True),
 ]
 
 #: Absorbing statuses per type: no edge leaves them.
 _TERMINAL = {
-    RESIZE: ("confirmed", "reverted", "error"),
-    MIGRATION: ("confirmed", "reverted", "error"),
+    RESIZE: ("confirmed", "reverted", "failed"),
+    MIGRATION: ("confirmed", "reverted", "failed"),
     LIVE_MIGRATION: ("completed", "cancelled", "failed"),
-    EVACUATION: ("error",),
+    EVACUATION: ("failed",),
 }
 
 #: Statuses in which the move is over (not in progress): Nova's audit leaves them
@@ -89,10 +101,10 @@ _TERMINAL = {
 #: writes ``completed`` over ``done``, and a destination that had not landed when
 #: the source came back writes ``pre-migrating`` / ``done`` over ``completed``.
 _FINISHED = {
-    RESIZE: ("confirmed", "reverted", "error"),
-    MIGRATION: ("confirmed", "reverted", "error"),
-    LIVE_MIGRATION: ("completed", "cancelled", "failed"),
-    EVACUATION: ("done", "completed", "error"),
+    RESIZE: ("confirmed", "reverted", "error", "failed"),
+    MIGRATION: ("confirmed", "reverted", "error", "failed"),
+    LIVE_MIGRATION: ("completed", "cancelled", "error", "failed"),
+    EVACUATION: ("done", "completed", "error", "failed"),
 }
 
 _EDGES = {
@@ -102,8 +114,14 @@ _EDGES = {
     EVACUATION: _EVACUATION_EDGES,
 }
 
-#: Status a failed move ends in (docs/spec.md, "Status machines").
-FAILURE_STATUS = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed", EVACUATION: "error"}
+#: Status a failed move ends in (docs/spec.md, "Status machines") after, and before,
+#: the destination's claim: a resize or cold migration always ``error``
+#: (``errors_out_migration``, ``MigrationTask.rollback``); a live migration or an
+#: evacuation ``error`` while ``accepted`` (the conductor), ``failed`` after.
+FAILURE_STATUS = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed",
+                  EVACUATION: "failed"}
+FAILURE_STATUS_BEFORE_CLAIM = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "error",
+                               EVACUATION: "error"}
 
 #: Statuses in which the instance has already landed on the destination:
 #: from then on the source holds the old flavor for the migration

@@ -42,7 +42,15 @@ from typing import Any
 from movecheck.spec.errors import InputError
 from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
 from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
-from movecheck.spec.statuses import DEST_CLAIMED, FAILURE_STATUS, FINISHED, LANDED, NEW, STATUS_MACHINES
+from movecheck.spec.statuses import (
+    DEST_CLAIMED,
+    FAILURE_STATUS,
+    FAILURE_STATUS_BEFORE_CLAIM,
+    FINISHED,
+    LANDED,
+    NEW,
+    STATUS_MACHINES,
+)
 from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
 
 # --------------------------------------------------------------------------- status codes
@@ -56,7 +64,8 @@ _IN_PROGRESS = Codes(((TY[t], ST[s]) for t, g in STATUS_MACHINES.items() for s i
                       if s != NEW and s not in FINISHED[t]), len(STATUSES))
 _LANDED = _codes(LANDED)
 _DEST_CLAIMED = _codes(DEST_CLAIMED)
-_FAILURE = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
+_FAILURE_BEFORE = [ST[FAILURE_STATUS_BEFORE_CLAIM[t]] for t in MIGRATION_TYPES]
+_FAILURE_AFTER = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
 
 RZ = (RESIZE, MIGRATION)  # the two types of a resize_claim (flavor change or not)
 
@@ -328,11 +337,14 @@ def end_move(x, sl, status: str):
 
 def fail_effect(x, sl):
     """Roll the move back to where the instance is now; release the other side's hold;
-    the status is the type's failure status (error; failed for a live-migration)."""
+    the status is the type's failure status before or after the destination's claim
+    (error; failed for a live migration or an evacuation past ``accepted``)."""
     hold, host, flavor = migration_hold(sl)
+    before_claim = status_is(sl, "accepted")
     new = sl._replace(vm=VM_ACT, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
                       newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
-                      mst=sel(_FAILURE, sl.mtype))
+                      mst=ite(before_claim, sel(_FAILURE_BEFORE, sl.mtype),
+                              sel(_FAILURE_AFTER, sl.mtype)))
     return new, [(hold, host, flavor, -1)]
 
 
@@ -793,12 +805,16 @@ class finish_evacuation:
 class fail:
     params = ("migration",)
     acts = "migration"
-    nova = "errors_out_migration / MigrationTask.rollback / _rollback_live_migration"
+    nova = ("compute/manager.py errors_out_migration, _rollback_live_migration, "
+            "rebuild_instance; conductor/tasks/migrate.py MigrationTask.rollback; "
+            "conductor/manager.py ComputeTaskManager._live_migrate, rebuild_instance")
     guard = ("the migration is in progress (its status is not a finished one), and it is not "
              "an evacuation whose source has dropped the instance already (the spec lets that "
              "rebuild finish)")
     effect = ("the move is rolled back to the host the instance is on now and the other side's "
-              "hold is released; status error (failed for a live-migration)")
+              "hold is released; status error (a resize or cold migration; a live migration or "
+              "an evacuation still accepted, before its destination's claim), failed (a live "
+              "migration or an evacuation after the claim)")
 
     def when(x, s, sl, p):
         yield "wrong_status", status_in_progress(sl), sl.mid, sl.mst, "in progress"
@@ -870,15 +886,22 @@ class host_up:
 class audit:
     params = ("host",)
     acts = "host"
-    nova = "compute/resource_tracker.py update_available_resource"
+    nova = ("compute/resource_tracker.py update_available_resource; compute/manager.py "
+            "_cleanup_incomplete_migrations (a periodic of the same host)")
     guard = "the host is up"
     effect = ("the host's usage is recomputed from the instances on it and the in-progress "
-              "migrations touching it")
+              "migrations touching it; the error migration of a deleted instance that touches "
+              "this host, the instance's host being another, becomes failed")
 
     def when(x, s, p):
         yield "host_down", x.up(s, p.host), p.host
 
     def then(x, s, p, picks):
+        def incomplete(sl):
+            return AND(EQ(sl.vm, VM_DEL), sl.mx, status_is(sl, "error"), NE(sl.host, p.host),
+                       OR(EQ(sl.msrc, p.host), EQ(sl.mdst, p.host)))
+
+        s = x.each_slot(s, incomplete, lambda sl: set_status(sl, "failed"))
         return x.with_usage(s, p.host, x.at(x.holds(s, charges), p.host))
 
 

@@ -25,7 +25,7 @@ def test_statuses_writes_pictures_and_reports_analyses(tmp_path, capsys):
     assert "status-analysis.json" in names
     assert [a["migration_type"] for a in data["analysis"]] == [
         "resize", "migration", "live-migration", "evacuation"]
-    assert "resize: 10 statuses (with ∅), 15 edges" in out
+    assert "resize: 11 statuses (with ∅), 16 edges" in out
     assert "longest acyclic path (6 steps): ∅ -> pre-migrating -> migrating -> " \
            "post-migrating -> finished -> confirming -> error" in out
 
@@ -62,7 +62,7 @@ def test_coverage_from_a_report(tmp_path, capsys):
     code, out, _ = run(capsys, "--what", "coverage", "--report", str(report), "--out",
                        str(tmp_path / "c"), "--format", "mermaid")
     assert code == 0
-    assert "resize: 1 of 15 status edges exercised" in out
+    assert "resize: 1 of 16 status edges exercised" in out
     assert (tmp_path / "c" / "coverage-resize.mmd").exists()
 
 

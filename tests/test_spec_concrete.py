@@ -276,3 +276,26 @@ def test_rejections_are_data_with_a_code_and_the_message_why_rejected_gives(spec
         assert isinstance(r, Rejection) and r.code == code, (step, r)
         assert spec.why_rejected(state, step) == r.message
     assert spec.rejection(big, Step("audit", host="h1")) is None
+
+
+def test_failure_status_depends_on_the_phase(spec):
+    live = [S("boot", instance="i1", host="h1", flavor="small"),
+            S("live_claim", migration="m1", instance="i1", dest="h2")]
+    # the conductor's prechecks (before the claim) write error, a rollback failed
+    assert status(spec, run(spec, *live, S("fail", migration="m1")), "m1") == "error"
+    assert status(spec, run(spec, *live, S("live_queue", migration="m1"),
+                            S("fail", migration="m1")), "m1") == "failed"
+    evac = [S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2")]
+    assert status(spec, run(spec, *evac, S("fail", migration="m1")), "m1") == "error"
+    assert status(spec, run(spec, *evac, S("rebuild_claim", migration="m1"),
+                            S("fail", migration="m1")), "m1") == "failed"
+
+
+def test_audit_turns_the_error_migration_of_a_deleted_instance_into_failed(spec):
+    # _cleanup_incomplete_migrations: on a host of the migration other than the instance's
+    failed = _resize_to("h2")[:2] + [S("fail", migration="m1"), S("delete", instance="i1")]
+    s = run(spec, *failed, S("audit", host="h1"))  # the instance's own host: left alone
+    assert status(spec, s, "m1") == "error"
+    s = run(spec, *failed, S("audit", host="h2"))
+    assert status(spec, s, "m1") == "failed" and s.usage == (ZERO, ZERO)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from movecheck.spec.allocations import expected_allocations
 from movecheck.spec.state import ST, STATUSES, TY, Slot, State, Vector
 from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
-from movecheck.spec.steps import CREATING_STEPS, REASONS, STEPS, StepDef, charges, device_holds, say
+from movecheck.spec.steps import REASONS, STEPS, StepDef, charges, device_holds, say
 from movecheck.spec.vocab import (
     RESOURCE_CLASSES,
     VM_DELETED,
@@ -555,7 +555,7 @@ _MOVE_STEPS = {
         s for s in dict.fromkeys(
             step for _, _, d in STATUS_MACHINES[t].edges(data=True) for step in d["steps"]
         )
-        if s not in ("fail", "delete", "host_up") and s not in CREATING_STEPS
+        if s != "fail" and STEPS[s].acts == "migration"
     )
     for t in STATUS_MACHINES
 }

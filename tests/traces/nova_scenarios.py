@@ -361,21 +361,6 @@ def evacuate_source_returns_before_rebuild_finishes() -> Trace:
     return _delete(t, {"m1": "completed"}).close()
 
 
-#: Scenarios on paths where the spec already follows Nova 34.
-SCENARIOS = (resize_confirm, resize_confirm_reverse, resize_revert, resize_revert_reverse,
-             migrate_confirm, migration_confirm_resize_error, resize_confirm_same_host,
-             resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback,
-             live_migrate_abort, resize_delete_while_verify, evacuate_source_returns_during_rebuild,
-             evacuate_source_returns_before_rebuild_finishes)
-
-
-# ---------------------------------------------------------------------------
-# Scenarios on the paths where the spec does not follow Nova 34 yet
-# (docs/spec.md, "The blueprint, Nova 34 and movecheck", rows marked pending).
-# Today's spec must reject each at the line where Nova 34 differs (PENDING);
-# when the spec follows Nova there they move to SCENARIOS.
-
-
 def evacuate_claim_on_dest_fails() -> Trace:
     """The destination's MoveClaim is refused after the scheduler's claim:
     ``rebuild_instance`` writes ``failed`` (the test's expected_migration_status),
@@ -398,6 +383,21 @@ def evacuate_claim_on_dest_fails() -> Trace:
     t.step("audit", host="host1").step("audit", host="host2")
     t.observe(*after)
     return t.close()
+
+
+#: Scenarios on paths where the spec already follows Nova 34.
+SCENARIOS = (resize_confirm, resize_confirm_reverse, resize_revert, resize_revert_reverse,
+             migrate_confirm, migration_confirm_resize_error, resize_confirm_same_host,
+             resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback,
+             live_migrate_abort, resize_delete_while_verify, evacuate_source_returns_during_rebuild,
+             evacuate_source_returns_before_rebuild_finishes, evacuate_claim_on_dest_fails)
+
+
+# ---------------------------------------------------------------------------
+# Scenarios on the paths where the spec does not follow Nova 34 yet
+# (docs/spec.md, "The blueprint, Nova 34 and movecheck", rows marked pending).
+# Today's spec must reject each at the line where Nova 34 differs (PENDING);
+# when the spec follows Nova there they move to SCENARIOS.
 
 
 def resize_not_enough_resource() -> Trace:
@@ -425,7 +425,6 @@ def resize_not_enough_resource() -> Trace:
 #: Changed-path scenarios, with the n-th observe line at which today's spec parts
 #: from Nova 34.
 PENDING = {
-    evacuate_claim_on_dest_fails: 2,
     resize_not_enough_resource: 2,
 }
 
@@ -457,6 +456,7 @@ EDITS = {
     "live_migrate_rollback": (2, ("allocations", "m1", "host1", "MEMORY_MB"), -1),
     "live_migrate_abort": (2, ("allocations", "server", "host1", "MEMORY_MB"), +1),
     "resize_delete_while_verify": (4, ("usage", "host1", "VCPU"), +1),
+    "evacuate_claim_on_dest_fails": (3, ("usage", "host1", "VCPU"), -1),
     "evacuate_source_returns_during_rebuild": (2, ("usage", "host1", "VCPU"), +1),
     "evacuate_source_returns_before_rebuild_finishes": (3, ("allocations", "server", "host2",
                                                             "VCPU"), -1),
