@@ -41,7 +41,7 @@ from typing import Any
 
 from movecheck.spec.errors import InputError
 from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
-from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_ERR, VM_NONE, VM_RSZ
 from movecheck.spec.statuses import (
     DEST_CLAIMED,
     FAILURE_STATUS,
@@ -117,8 +117,8 @@ def per_slot(fn):
 
 @per_slot
 def alive(sl):
-    """The instance exists: booted and not deleted."""
-    return IN(sl.vm, (VM_ACT, VM_RSZ))
+    """The instance exists: booted and not deleted (active, resized or error)."""
+    return IN(sl.vm, (VM_ACT, VM_RSZ, VM_ERR))
 
 
 @per_slot
@@ -246,6 +246,7 @@ REASONS: dict[str, str] = {
     "no_instance": "instance {} does not exist",
     "in_progress": "instance {} already has an in-progress migration",
     "not_active": "instance {} is {:vm}, not active",
+    "not_error": "instance {} is {:vm}, not error",
     "host_down": "host {} is down",
     "already_down": "host {} is already down",
     "already_up": "host {} is already up",
@@ -266,7 +267,8 @@ class _Sayer(string.Formatter):
     """Formats messages; ``{:status}``, ``{:type}`` and ``{:vm}`` show a code by name."""
 
     NAMES = {"status": STATUSES, "type": MIGRATION_TYPES,
-             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted"}}
+             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted",
+                    VM_ERR: "error"}}
 
     def format_field(self, value, format_spec):
         table = self.NAMES.get(format_spec)
@@ -341,7 +343,12 @@ def fail_effect(x, sl):
     (error; failed for a live migration or an evacuation past ``accepted``)."""
     hold, host, flavor = migration_hold(sl)
     before_claim = status_is(sl, "accepted")
-    new = sl._replace(vm=VM_ACT, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
+    # _error_out_instance_on_exception: a resize or cold migration, or an evacuation
+    # past its claim, leaves the instance in ERROR; a refused claim (InstanceFaultRollback)
+    # and a live migration's rollback keep the vm_state (resized is left for active).
+    error_out = OR(type_is(sl, *RZ), AND(type_is(sl, EVACUATION), NOT(before_claim)))
+    vm = ite(error_out, VM_ERR, ite(EQ(sl.vm, VM_RSZ), VM_ACT, sl.vm))
+    new = sl._replace(vm=vm, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
                       newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
                       mst=ite(before_claim, sel(_FAILURE_BEFORE, sl.mtype),
                               sel(_FAILURE_AFTER, sl.mtype)))
@@ -445,6 +452,22 @@ class delete:
         new = no_wait(x, cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE,
                                       mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False))
         return new, [(c, h, f, -1) for c, h, f in charges(x, sl)]
+
+
+@step
+class reset_state:
+    params = ("instance",)
+    acts = "instance"
+    nova = ("api/openstack/compute/admin_actions.py AdminActionsController._reset_state "
+            "(os-resetState, state active)")
+    guard = "the instance is in vm_state error"
+    effect = "vm_state active (an admin's reset-state); nothing it holds changes"
+
+    def when(x, s, sl, p):
+        yield "not_error", EQ(sl.vm, VM_ERR), p.instance, sl.vm
+
+    def then(x, s, sl, p, picks):
+        return sl._replace(vm=VM_ACT), ()
 
 
 # ---- resize / cold migrate
@@ -777,8 +800,8 @@ class finish_evacuation:
     nova = "compute/resource_tracker.py finish_evacuation (under the lock since bug 1896463)"
     guard = ("the evacuation is pre-migrating (or completed by its source's early restart "
              "after the claim) and its dest is up")
-    effect = ("status done (finished); the instance is on dest with the new devices and drops "
-              "its MigrationContext; unless the source came back already, the instance now "
+    effect = ("status done (finished); the instance is active on dest with the new devices and "
+              "drops its MigrationContext; unless the source came back already, the instance now "
               "waits for the source's clean-up: the source (down) keeps the old flavor and "
               "devices until it comes back")
 
@@ -792,7 +815,7 @@ class finish_evacuation:
     def then(x, s, sl, p, picks):
         wait = NOT(sl.gone)
         new = land(sl)._replace(
-            mst=ST["done"], mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False, wx=wait,
+            vm=VM_ACT, mst=ST["done"], mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False, wx=wait,
             wsrc=ite(wait, sl.msrc, x.NO_HOST), wflv=ite(wait, sl.mold, x.NONE),
             wdev=ite(wait, sl.mco, x.NO_DEVICES))
         return new, ()
@@ -814,7 +837,8 @@ class fail:
     effect = ("the move is rolled back to the host the instance is on now and the other side's "
               "hold is released; status error (a resize or cold migration; a live migration or "
               "an evacuation still accepted, before its destination's claim), failed (a live "
-              "migration or an evacuation after the claim)")
+              "migration or an evacuation after the claim); a resize, cold migration or "
+              "evacuation after its claim leaves the instance in vm_state error")
 
     def when(x, s, sl, p):
         yield "wrong_status", status_in_progress(sl), sl.mid, sl.mst, "in progress"

@@ -299,3 +299,26 @@ def test_audit_turns_the_error_migration_of_a_deleted_instance_into_failed(spec)
     assert status(spec, s, "m1") == "error"
     s = run(spec, *failed, S("audit", host="h2"))
     assert status(spec, s, "m1") == "failed" and s.usage == (ZERO, ZERO)
+
+
+def test_a_failed_move_leaves_the_instance_in_error_until_a_reset(spec):
+    # _error_out_instance_on_exception; API.resize / API.live_migrate refuse ERROR,
+    # API.evacuate and API.delete accept it; os-resetState makes it active again
+    s = run(spec, *_resize_to("h2")[:2], S("fail", migration="m1"))
+    assert spec.instance(s, "i1").vm_state == "error"
+    assert "is error, not active" in spec.why_rejected(
+        s, S("live_claim", migration="m2", instance="i1", dest="h2"))
+    assert "is error, not active" in spec.why_rejected(
+        s, S("resize_claim", migration="m2", instance="i1", dest="h2", flavor="small"))
+    assert spec.enabled(run(spec, *_resize_to("h2")[:2], S("fail", migration="m1"),
+                            S("host_down", host="h1")),
+                        S("evacuate_start", migration="m2", instance="i1", dest="h2"))
+    assert spec.enabled(s, S("delete", instance="i1"))
+    s = run(spec, *_resize_to("h2")[:2], S("fail", migration="m1"), S("reset_state", instance="i1"))
+    assert spec.instance(s, "i1").vm_state == "active"
+    assert spec.enabled(s, S("live_claim", migration="m2", instance="i1", dest="h2"))
+    assert "is active, not error" in spec.why_rejected(s, S("reset_state", instance="i1"))
+    # a live migration's rollback keeps the vm_state
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("live_claim", migration="m1", instance="i1", dest="h2"), S("fail", migration="m1"))
+    assert spec.instance(s, "i1").vm_state == "active"

@@ -473,7 +473,7 @@ class Spec:
             if sl.vm == 0:  # never booted
                 yield from self._steps("boot", sl.iid)
             elif sl.vm != 3:  # not deleted
-                yield from self._steps("delete", sl.iid)
+                yield from self._steps("instance", sl.iid)
                 if fresh is not None:
                     yield from self._steps("move", sl.iid, fresh)
         moving = sorted((sl.mseq, sl) for sl in state.slots
@@ -491,8 +491,9 @@ class Spec:
             if what == "boot":
                 out = tuple(Step("boot", instance=key[1], host=h, flavor=f)
                             for h in hosts for f in flavors)
-            elif what == "delete":
-                out = (Step("delete", instance=key[1]),)
+            elif what == "instance":  # delete, reset_state: steps on the instance alone
+                out = tuple(Step(k, instance=key[1]) for k, sd in self.rules.items()
+                            if sd.params == ("instance",))
             elif what == "move":
                 iid, mid = key[1], key[2]
                 out = tuple(s for h in hosts for s in (

@@ -705,7 +705,7 @@ def well_typed(S: SymbolicSpec, s: SymState):
     conds = [s.nmig >= 0]
     for sl in s.slots:
         rng = lambda x, n: AND(x >= 0, x < n)  # noqa: E731
-        conds += [rng(sl.vm, 4), rng(sl.host, P.H), rng(sl.flavor, F), sl.older >= 0,
+        conds += [rng(sl.vm, len(VM_NAME) + 1), rng(sl.host, P.H), rng(sl.flavor, F), sl.older >= 0,
                   OR(EQ(sl.oldf, NONE), rng(sl.oldf, F)), OR(EQ(sl.newf, NONE), rng(sl.newf, F)),
                   canonical_slot(P, sl),
                   IMP(NOT(alive(sl)), AND(EQ(sl.oldf, NONE), EQ(sl.newf, NONE))),
