@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 from math import floor
 
-from movecheck.model.records import FAILED_STATUS, FINISHED_STATUSES, InstanceRecord, MigrationRecord
+from movecheck.model.records import FINISHED_STATUSES, InstanceRecord, MigrationRecord, failure_status
 from movecheck.model.store import Store
 from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, MigrationContext
 
@@ -79,13 +79,13 @@ class MoveClaim(Claim):
         self.migration = migration
 
     def abort(self) -> None:
-        """Drop the claim and the MigrationContext; the migration goes to ``error``
-        (``failed`` for a live migration), as ``errors_out_migration`` does."""
+        """Drop the claim and the MigrationContext; the migration goes to its failure
+        status (:func:`~movecheck.model.records.failure_status`)."""
         inst, m = self.instance, self.migration
         self.rt.drop_move_claim(inst.uuid, self.flavor, self.devices, m.uuid)
         inst.migration_context = None
         inst.old_flavor = inst.new_flavor = None
-        m.status = FAILED_STATUS[m.migration_type]
+        m.status = failure_status(m)
         with self.rt.store.transaction():
             self.rt.store.save_instance(inst)
             self.rt.store.save_migration_status(m)
@@ -94,8 +94,12 @@ class MoveClaim(Claim):
 class ResourceTracker:
     """The resource tracker of one compute host (one node)."""
 
-    #: Statuses the audit's migration query leaves out (the DB API's in-progress
-    #: filter in ``nova/compute/resource_tracker.py``, as of Victoria).
+    #: Statuses the audit's migration query leaves out (``nova/db/main/api.py``
+    #: ``migration_get_in_progress_and_error_by_host_and_node``, plus ``error``:
+    #: Nova 34 reads ``error`` migrations but counts one only while its instance's
+    #: task state still says it is moving, ``_update_usage_from_migrations``; after
+    #: a failure the MigrationContext is gone, so the Placement-level figure the
+    #: reference keeps never counts it).
     AUDIT_EXCLUDED_STATUSES: frozenset[str] = FINISHED_STATUSES
 
     def __init__(self, host: str, store: Store, flavors: Flavors):
@@ -275,11 +279,13 @@ class ResourceTracker:
 
     def finish_evacuation(self, instance: InstanceRecord, migration: MigrationRecord) -> None:
         """``finish_evacuation``: under the lock (7675964af8, bug 1896463) the instance
-        lands here with the new devices and the evacuation is ``done``; the
-        MigrationContext stays until the source cleans up."""
+        lands here with the new devices, drops its MigrationContext and the evacuation
+        is ``done``.  The down source keeps the old flavor and devices in its record
+        until it restarts (``_destroy_evacuated_instances``)."""
         with self.store.transaction(), self.lock:
             instance.host = self.host
             instance.pci_devices = instance.migration_context.new_devices
+            instance.migration_context = None  # apply_migration_context + drop_migration_context
             self.store.save_instance(instance)
             migration.status = "done"
             self.store.save_migration_status(migration)
@@ -293,7 +299,26 @@ class ResourceTracker:
         with self.store.transaction(), self.lock:
             instances = self.store.instances_on_host(self.host)
             migrations = self.store.migrations_by_host(self.host, self.AUDIT_EXCLUDED_STATUSES)
+            instances, migrations = self._cleaned_evacuations(instances, migrations)
             self._update_available_resource(instances, migrations)
+
+    def _cleaned_evacuations(self, instances: list[InstanceRecord],
+                             migrations: list[MigrationRecord]):
+        """An evacuation whose source cleaned up before the rebuild finished
+        (``ComputeManager._destroy_evacuated_instances``, ``accepted`` or
+        ``pre-migrating`` -> ``completed``): the instance is still recorded on the
+        source, but its guest is destroyed and Placement no longer holds the source,
+        so the source does not count it; the destination's claim stays until the
+        rebuild finishes although the record says ``completed``.  Nova's
+        ComputeNode counters differ here until the rebuild ends (the source's audit
+        still counts ``instance.host``); the reference keeps Placement's figure."""
+        for m in self.store.cleaned_evacuations(self.host):
+            if m.source_compute == self.host:
+                instances = [i for i in instances if i.uuid != m.instance_uuid]
+                migrations = [x for x in migrations if x.uuid != m.uuid]
+            elif m.status == "completed" and all(x.uuid != m.uuid for x in migrations):
+                migrations = [*migrations, m]
+        return instances, migrations
 
     def _reset_usage(self) -> list[int]:
         """Counters start from the reserved values (69eca4c60d, bug 1519001); the

@@ -30,7 +30,7 @@ from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import Cloud, MigrationContext
 
 #: Written into ``movecheck_meta`` so that a foreign database is recognised.
-SCHEMA_MARKER = "movecheck-model-1"
+SCHEMA_MARKER = "movecheck-model-2"
 
 _SEP = "\x1f"  # device names are joined with the ASCII unit separator
 
@@ -49,7 +49,8 @@ CREATE TABLE migrations (
     id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT UNIQUE NOT NULL,
     instance_uuid TEXT NOT NULL, migration_type TEXT NOT NULL,
     source_compute TEXT NOT NULL, dest_compute TEXT NOT NULL,
-    old_flavor TEXT NOT NULL, new_flavor TEXT NOT NULL, status TEXT NOT NULL);
+    old_flavor TEXT NOT NULL, new_flavor TEXT NOT NULL, status TEXT NOT NULL,
+    source_cleaned INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX migrations_instance ON migrations (instance_uuid);
 CREATE INDEX migrations_source ON migrations (source_compute);
 CREATE INDEX migrations_dest ON migrations (dest_compute);
@@ -58,7 +59,7 @@ CREATE INDEX migrations_dest ON migrations (dest_compute);
 _INSTANCE_COLS = ("uuid, vm_state, host, flavor, old_flavor, new_flavor, pci_devices, "
                   "mc_migration, mc_old_devices, mc_new_devices")
 _MIGRATION_COLS = ("uuid, instance_uuid, migration_type, source_compute, dest_compute, "
-                   "old_flavor, new_flavor, status, id")
+                   "old_flavor, new_flavor, status, id, source_cleaned")
 
 
 def _devs(text: str | None) -> tuple[str, ...]:
@@ -80,7 +81,7 @@ def _instance_row(r: InstanceRecord) -> tuple:
 
 
 def _migration(row) -> MigrationRecord:
-    return MigrationRecord(*row)
+    return MigrationRecord(*row[:9], bool(row[9]))
 
 
 class Store:
@@ -206,6 +207,11 @@ class Store:
         """``Migration.save()`` of the one field steps change (no compare-and-swap, as in Nova)."""
         self._x("UPDATE migrations SET status = ? WHERE uuid = ?", (m.status, m.uuid))
 
+    def save_source_cleaned(self, m: MigrationRecord) -> None:
+        """The source's clean-up of an evacuation ran (:attr:`MigrationRecord.source_cleaned`)."""
+        self._x("UPDATE migrations SET source_cleaned = ? WHERE uuid = ?",
+                (int(m.source_cleaned), m.uuid))
+
     def migration_count(self) -> int:
         return self._x("SELECT count(*) FROM migrations").fetchone()[0]
 
@@ -228,6 +234,28 @@ class Store:
         return [_migration(r) for r in self._x(
             f"SELECT {_MIGRATION_COLS} FROM migrations WHERE source_compute = ? AND "
             "migration_type = 'evacuation' ORDER BY id", (host,))]
+
+    def newest_migration(self, instance_uuid: str) -> MigrationRecord | None:
+        """The instance's newest migration record, whatever its status."""
+        row = self._x(f"SELECT {_MIGRATION_COLS} FROM migrations WHERE instance_uuid = ? "
+                      "ORDER BY id DESC LIMIT 1", (instance_uuid,)).fetchone()
+        return None if row is None else _migration(row)
+
+    def evacuations_of(self, instance_uuid: str) -> list[MigrationRecord]:
+        """The instance's evacuations, oldest first."""
+        return [_migration(r) for r in self._x(
+            f"SELECT {_MIGRATION_COLS} FROM migrations WHERE instance_uuid = ? AND "
+            "migration_type = 'evacuation' ORDER BY id", (instance_uuid,))]
+
+    def cleaned_evacuations(self, host: str) -> list[MigrationRecord]:
+        """Evacuations from or to ``host`` that are their instance's newest migration and
+        whose source has cleaned up, oldest first: the source's clean-up may come
+        before the rebuild finishes (``_destroy_evacuated_instances``, bug 1764883)."""
+        return [_migration(r) for r in self._x(
+            f"SELECT {_MIGRATION_COLS} FROM migrations AS m WHERE (source_compute = ? OR "
+            "dest_compute = ?) AND migration_type = 'evacuation' AND source_cleaned = 1 AND "
+            "id = (SELECT max(id) FROM migrations WHERE instance_uuid = m.instance_uuid) "
+            "ORDER BY id", (host, host))]
 
     def migration_statuses(self) -> dict[str, str]:
         return dict(self._x("SELECT uuid, status FROM migrations ORDER BY id"))

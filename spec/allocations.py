@@ -12,17 +12,18 @@ move's resources under two consumers:
 - an evacuation has no migration consumer: the **instance** holds the flavor on
   both hosts from the destination's claim until the source's clean-up
   (``ComputeManager._destroy_evacuated_instances`` →
-  ``remove_provider_tree_from_instance_allocation``) or the destination's
-  failure (``rebuild_instance`` → ``delete_allocation_for_evacuated_instance``);
+  ``remove_provider_tree_from_instance_allocation``), even after the evacuation is
+  ``done`` and the instance has moved on ("waiting for the source's clean-up"), or
+  until the destination's failure (``rebuild_instance`` →
+  ``delete_allocation_for_evacuated_instance``); a source that came back before the
+  rebuild finished has dropped its share, the destination keeps its own;
 - otherwise an instance that exists holds its flavor on its host.
 
-The figures are the spec's own (what each host is charged: the instance's
-flavor on its host, and what its migration holds apart from it), split by
-consumer: they add up to the spec's usage, which is Placement-level usage
-(docs/spec.md, "Two levels of usage").  This module reads only the public
-facade of the concrete spec (``state.instances``, ``state.migrations``,
-``spec.vec``, and ``spec.migration_hold`` where the spec offers it, else the
-status machines' data), so it does not depend on how steps are written.
+The figures are the spec's own, read from its rules (``movecheck.spec.steps``
+``charges``: the instance's flavor on its host, what its migration holds apart
+from it, and what a source it waits for still holds), split by consumer: they
+add up to the spec's usage, which is Placement-level usage (docs/spec.md, "Two
+levels of usage").
 
 An observation's ``allocations`` is ``{consumer: {host: {resource class: int}}}``
 where a consumer is an instance id or a migration id of the cloud; amounts of
@@ -35,7 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from movecheck.spec.statuses import DEST_CLAIMED, LANDED, TERMINAL
+from movecheck.spec.state import TY
+from movecheck.spec.steps import alive, charges, in_progress, migration_hold
 from movecheck.spec.vocab import EVACUATION, RESOURCE_CLASSES, VM_DELETED, Cloud
 
 #: {consumer: {host: {resource class: amount}}}
@@ -67,42 +69,38 @@ def normalized(allocations: Mapping[str, Mapping[str, Mapping[str, int]]]) -> Al
     return out
 
 
-def migration_hold(spec: Any, m: Any) -> tuple[str, str] | None:
-    """(host, flavor) the migration holds apart from its instance, or None: the
-    spec's own answer where it has one, else read from the status machines
-    (landed: the old flavor on the source; claimed, not landed: the new flavor
-    on the dest)."""
-    own = getattr(spec, "migration_hold", None)
-    if callable(own):
-        return own(m)
-    if m.status in TERMINAL[m.migration_type]:
-        return None
-    if m.status in LANDED[m.migration_type]:
-        return (m.source, m.old_flavor)
-    if m.status in DEST_CLAIMED[m.migration_type]:
-        return (m.dest, m.new_flavor)
-    return None
+def _split_by_migration(sl) -> bool:
+    """The slot's move holds its source under the migration consumer (Queens): a
+    resize, cold or live migration whose migration holds something."""
+    return bool(migration_hold(sl)[0]) and sl.mtype != TY[EVACUATION]
 
 
 def expected_allocations(spec: Any, state: Any) -> Allocations:
     """Placement's allocations per consumer in a spec state (see the module docstring)."""
     vec = spec.vec
     out: Allocations = {}
-    for inst in state.instances:
-        if inst is None or inst.vm_state == VM_DELETED:
+    for sl in state.slots:
+        if not alive(sl):
             continue
-        held = [(m, migration_hold(spec, m)) for m in state.migrations if m.instance == inst.id]
-        held = [(m, h) for m, h in held if h is not None]
-        move = next((m for m, _ in held if m.migration_type != EVACUATION), None)
-        if move is not None:
+        if _split_by_migration(sl):
             # Queens' split: the migration keeps the source, the instance the dest.
-            _add(out, move.id, move.source, vec[move.old_flavor])
-            _add(out, inst.id, move.dest, vec[move.new_flavor])
+            _add(out, sl.mid, sl.msrc, vec[sl.mold])
+            _add(out, sl.iid, sl.mdst, vec[sl.mnew])
+            if sl.wx:
+                _add(out, sl.iid, sl.wsrc, vec[sl.wflv])
             continue
-        _add(out, inst.id, inst.host, vec[inst.flavor])
-        for _m, (host, flavor) in held:  # an evacuation doubles the instance's allocation
-            _add(out, inst.id, host, vec[flavor])
+        for c, host, flavor in charges(spec, sl):  # an evacuation doubles the instance's
+            if c:
+                _add(out, sl.iid, host, vec[flavor])
     return normalized(out)
+
+
+def _holding_hosts(spec: Any, sl) -> set[str]:
+    """The hosts on which the slot's instance may hold an allocation."""
+    hosts = {sl.host}
+    if _split_by_migration(sl):
+        hosts.add(sl.mdst)
+    return hosts | {host for c, host, _ in charges(spec, sl) if c}
 
 
 def allocation_usage(cloud: Cloud, allocations: Allocations) -> dict[str, dict[str, int]]:
@@ -229,11 +227,13 @@ def allocation_violations(spec: Any, state: Any, allocations: Allocations,
                     found.setdefault("allocations_add_up", []).append(
                         f"{host} {rc}: allocations add up to {summed[host][rc]}, usage is {u}")
     migrations = {m.id: m for m in state.migrations}
+    moving = {sl.mid for sl in state.slots if sl.mx and in_progress(sl)}
+    slots = {sl.iid: sl for sl in state.slots}
     instances = {i.id: i for i in state.instances if i is not None}
     for consumer, per_host in allocations.items():
         m = migrations.get(consumer)
         if consumer not in instances:
-            if m is None or m.status in TERMINAL[m.migration_type]:
+            if m is None or consumer not in moving:
                 what = "does not exist" if m is None else f"is {m.status}"
                 found.setdefault("allocations_no_ended_migration", []).append(
                     f"migration {consumer} {what} but holds {sorted(per_host)}")
@@ -243,10 +243,7 @@ def allocation_violations(spec: Any, state: Any, allocations: Allocations,
             found.setdefault("allocations_on_instance_host", []).append(
                 f"instance {consumer} is deleted but holds {sorted(per_host)}")
             continue
-        allowed = {inst.host}
-        for m2 in state.migrations:
-            if m2.instance == inst.id and migration_hold(spec, m2) is not None:
-                allowed |= {m2.source, m2.dest}
+        allowed = _holding_hosts(spec, slots[consumer])
         stray = sorted(set(per_host) - allowed)
         if stray:
             found.setdefault("allocations_on_instance_host", []).append(
@@ -269,5 +266,5 @@ __all__ = [
     "ALLOCATION_INVARIANTS", "COMPUTE_NODE", "PLACEMENT", "USAGE_LEVELS", "AllocationInvariant",
     "Allocations", "allocation_error", "allocation_usage", "allocation_violations",
     "bugs_for_names", "compute_node_usage", "consumer_clash", "expected_allocations",
-    "migration_hold", "normalized",
+    "normalized",
 ]

@@ -22,7 +22,8 @@ def describe_state(spec: Spec, s: State) -> list[str]:
         cap = "/".join(str(int(c)) if c == int(c) else str(float(c)) for c in spec.capacity[k])
         lines.append(f"host {h.name} {'up' if s.up[k] else 'DOWN'}: usage "
                      f"{fmt_vector(s.usage[k])} of {cap} ({'/'.join(RESOURCE_CLASSES)})")
-    for inst in s.instances:
+    for sl, inst in zip(getattr(s, "slots", ()) or [None] * len(s.instances), s.instances,
+                        strict=True):
         if inst is None:
             continue
         if inst.vm_state == VM_DELETED:
@@ -34,6 +35,11 @@ def describe_state(spec: Spec, s: State) -> list[str]:
         dev = f" devices {','.join(inst.devices)}" if inst.devices else ""
         mc = (f" context {inst.migration_context.migration_id}"
               if inst.migration_context else "")
+        if sl is not None and sl.gone:
+            mc += f" (dropped by {inst.host}, which came back before the rebuild)"
+        if sl is not None and sl.wx:
+            mc += (f"; waits for {sl.wsrc}'s clean-up ({sl.wflv}"
+                   f"{' devices ' + ','.join(sl.wdev) if sl.wdev else ''})")
         lines.append(f"instance {inst.id}: {inst.vm_state} on {inst.host} flavor "
                      f"{inst.flavor}{extra}{dev}{mc}")
     for m in s.migrations:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from movecheck.spec.invariants import INVARIANTS
-from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
+from movecheck.spec.statuses import FINISHED, NEW, STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import STEPS
 
 
@@ -37,7 +37,8 @@ def invariants_table() -> str:
 def status_tables() -> str:
     out = []
     for mtype, g in STATUS_MACHINES.items():
-        out.append(f"**{mtype}** (terminal: {', '.join(sorted(TERMINAL[mtype]))})\n")
+        out.append(f"**{mtype}** (finished: {', '.join(sorted(FINISHED[mtype]))}; terminal, "
+                   f"absorbing: {', '.join(sorted(TERMINAL[mtype]))})\n")
         out.append("| from | to | steps | failure edge |")
         out.append("|---|---|---|---|")
         for a, b, d in g.edges(data=True):

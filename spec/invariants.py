@@ -119,10 +119,17 @@ def devices_exclusive(x, s):
             if held is not False:
                 yield IMP(held, x.dev_on(devs, host)), \
                     "{} holds {}, which are not all devices of {}", sl.iid, devs, host
+        if sl.wx is not False:
+            yield IMP(sl.wx, EQ(x.dev_count(sl.wdev), x.fdev(sl.wflv))), \
+                "{} waits for {} to free {} devices, flavor {} needs {}", sl.iid, sl.wsrc, \
+                x.dev_count(sl.wdev), sl.wflv, x.fdev(sl.wflv)
         live = alive(sl)
         if live is False:
             continue
         f = charged_flavor(x, sl)
+        if sl.gone is not False:  # (its host dropped it: the devices are no longer held)
+            yield IMP(AND(live, sl.gone), x.dev_on(sl.dev, sl.host)), \
+                "{} lists {}, which are not all devices of {}", sl.iid, sl.dev, sl.host
         yield IMP(live, EQ(x.dev_count(sl.dev), x.fdev(f))), \
             "{} holds {} devices, flavor {} needs {}", sl.iid, x.dev_count(sl.dev), f, x.fdev(f)
         has = AND(live, sl.mc)
@@ -145,8 +152,9 @@ def no_ghosts(x, s):
     for sl in s.slots:
         yield IMP(in_progress(sl), alive(sl)), "{} is {:status} but its instance {} does not exist", \
             sl.mid, sl.mst, sl.iid
-        yield IMP(EQ(sl.vm, VM_DEL), AND(EQ(x.dev_count(sl.dev), 0), NOT(sl.mc))), \
-            "deleted {} still holds devices or a MigrationContext", sl.iid
+        yield IMP(EQ(sl.vm, VM_DEL), AND(EQ(x.dev_count(sl.dev), 0), NOT(sl.mc), NOT(sl.wx),
+                                         NOT(sl.gone))), \
+            "deleted {} still holds devices, a MigrationContext or a source's share", sl.iid
     rec = x.holds(s)
     for h in x.hosts:
         yield IMP(x.veq(rec[h], x.ZERO), x.veq(x.usage(s, h), x.ZERO)), \
@@ -163,7 +171,10 @@ def context_matches(x, s):
         if live is False:
             continue
         moving = in_progress(sl)
-        claimed = AND(moving, NOT(AND(type_is(sl, EVACUATION), status_is(sl, "accepted"))))
+        # an evacuation has claimed from pre-migrating on; once its source came back
+        # early (status completed) the context says whether the claim was made
+        claimed = AND(moving, OR(NOT(type_is(sl, EVACUATION)), status_is(sl, "pre-migrating"),
+                                 AND(sl.gone, sl.mc)))
         resizing = AND(moving, type_is(sl, RESIZE, MIGRATION))
         want_resized = AND(resizing, status_is(sl, "finished", "confirming", "reverting"))
         yield IMP(live, EQ(sl.mc, claimed)), \
@@ -176,12 +187,34 @@ def context_matches(x, s):
 
 
 def evacuation_source_down(x, s):
-    """An in-progress evacuation's source is down (host_up ends it)."""
+    """An in-progress evacuation's source is down until it comes back (host_up drops
+    the instance there, ``gone``); a source an instance waits for is down and no
+    move of the instance touches it; an instance its source dropped early is still
+    on that source, until the rebuild lands."""
     for sl in s.slots:
-        evacuating = AND(in_progress(sl), type_is(sl, EVACUATION))
+        evacuating = AND(in_progress(sl), type_is(sl, EVACUATION), NOT(sl.gone))
         if evacuating is not False:
             yield IMP(evacuating, NOT(x.up(s, sl.msrc))), "{} is {:status} but its source {} is up", \
                 sl.mid, sl.mst, sl.msrc
+        if sl.gone is not False:
+            yield IMP(sl.gone, AND(alive(sl), sl.mx, type_is(sl, EVACUATION),
+                                   status_is(sl, "completed", "pre-migrating"),
+                                   EQ(sl.host, sl.msrc))), \
+                "{}: its source dropped it early but it is {:vm} on {} ({} {:status})", sl.iid, \
+                sl.vm, sl.host, sl.mid, sl.mst
+        if sl.wx is not False:
+            # one wait per instance: an evacuation does not start while it waits
+            yield IMP(AND(in_progress(sl), type_is(sl, EVACUATION)), NOT(sl.wx)), \
+                "{} is {:status} but {} still waits for {}", sl.mid, sl.mst, sl.iid, sl.wsrc
+            yield IMP(sl.wx, AND(alive(sl), NOT(x.up(s, sl.wsrc)), NE(sl.wsrc, sl.host),
+                                 x.dev_on(sl.wdev, sl.wsrc))), \
+                "{} waits for the clean-up of {}, which is up, its own host, or not where its " \
+                "devices are", sl.iid, sl.wsrc
+            # a later move started on up hosts, and the source stays down while waited for
+            moving = AND(sl.wx, in_progress(sl))
+            yield IMP(moving, AND(NE(sl.msrc, sl.wsrc), NE(sl.mdst, sl.wsrc))), \
+                "{} moves {} -> {} while it waits for {}'s clean-up", sl.mid, sl.msrc, sl.mdst, \
+                sl.wsrc
 
 
 def moves_change_host(x, s):
@@ -260,9 +293,13 @@ def _moved_to(a, b, status: str):
     return AND(arrived, NOT(AND(_same_record(a, b), status_is(a, status))))
 
 
-def _frees(x, s, t, host, flavor, devs, verb, mid):
-    """The step freed exactly ``flavor`` on ``host`` and ``devs`` are no longer held there."""
+def _frees(x, s, t, host, flavor, devs, verb, mid, also=None):
+    """The step freed exactly ``flavor`` on ``host`` (plus ``also`` = (condition, flavor)
+    when the condition holds) and ``devs`` are no longer held there."""
     want = x.vsub(x.usage_at(s, host), x.fvec(flavor))
+    if also is not None:
+        cond, extra = also
+        want = x.vsub(want, tuple(ite(cond, v, 0) for v in x.fvec(extra)))
     yield x.veq(x.usage_at(t, host), want), "{} of {}: {} usage {}, expected {} (before {} minus {})", \
         verb, mid, host, x.usage_at(t, host), want, x.usage_at(s, host), flavor
     yield x.none_held(t, host, devs), "{} of {}: a device of {} on {} is still held", verb, mid, devs, host
@@ -274,7 +311,11 @@ def confirm_frees_source(x, s, p, t):
         if confirmed is False:
             continue
         mc = AND(a.mc, _same_record(a, b), NE(b.msrc, b.mdst))
-        for c in _frees(x, s, t, b.msrc, b.mold, ite(mc, a.mco, x.NO_DEVICES), "confirm", b.mid):
+        # Deleting a resized instance confirms its resize (API._confirm_resize_on_deleting)
+        # and frees the instance too: on a same-host resize, the new flavor on the same host.
+        also = (AND(EQ(b.vm, VM_DEL), EQ(b.msrc, b.mdst)), b.mnew) if p.kind == "delete" else None
+        for c in _frees(x, s, t, b.msrc, b.mold, ite(mc, a.mco, x.NO_DEVICES), "confirm", b.mid,
+                        also):
             yield (IMP(confirmed, c[0]),) + c[1:]
 
 
@@ -293,26 +334,44 @@ def revert_frees_dest(x, s, p, t):
 
 def evacuation_source_hold(x, s, p, t):
     freed = []  # (condition, source host, flavor) the step must free there
+    restart = p.kind == "host_up"
     for a, b in zip(s.slots, t.slots, strict=True):
-        evacuation = AND(a.mx, type_is(a, EVACUATION))
-        if evacuation is False:
-            continue
-        live = AND(evacuation, in_progress(a))
-        after = ite(_same_record(a, b), b.mst, a.mst)
-        completed = AND(live, EQ(after, ST["completed"]))
-        by_host_up = EQ(p.host, a.msrc) if p.kind == "host_up" else False
-        yield IMP(completed, by_host_up), "{} completed by {} instead of host_up({})", a.mid, \
-            p.kind, a.msrc
-        freed.append((AND(completed, status_is(a, "done")), a.msrc, a.mold))
+        # Only the source's restart writes completed over an evacuation.
+        evacuation = AND(b.mx, type_is(b, EVACUATION))
+        if evacuation is not False:
+            completed = AND(evacuation, _moved_to(a, b, "completed"))
+            by_host_up = EQ(p.host, b.msrc) if restart else False
+            yield IMP(completed, by_host_up), "{} completed by {} instead of host_up({})", b.mid, \
+                p.kind, b.msrc
+        # A source's share of an evacuated instance stays until that source restarts
+        # (or the instance is deleted), and is then freed exactly.
+        if a.wx is not False:
+            ended = AND(a.wx, NOT(b.wx))
+            by = OR(EQ(p.host, a.wsrc) if restart else False, EQ(b.vm, VM_DEL))
+            yield IMP(ended, by), "{} stopped waiting for {}'s clean-up by {}", a.iid, a.wsrc, \
+                p.kind
+            yield IMP(AND(a.wx, b.wx), AND(EQ(a.wsrc, b.wsrc), EQ(a.wflv, b.wflv))), \
+                "{}: the share {} holds changed", a.iid, a.wsrc
+            if restart:
+                freed.append((ended, a.wsrc, a.wflv))
+        # The restart of an evacuation's source before the instance landed drops the
+        # instance there: exactly its flavor is freed.
+        if restart:
+            dropped = AND(NOT(a.gone), b.gone)
+            if dropped is not False:
+                freed.append((dropped, a.host, charged_flavor(x, a)))
         # delete, fail and another host's restart roll back OTHER moves, which may
         # release their claims on this down host; this move's own hold stays.
         if p.kind not in ("delete", "fail", "host_up"):
-            kept = AND(live, NOT(completed))
-            if kept is not False:
-                kept = AND(kept, NOT(x.up(t, a.msrc)))
-                yield IMP(kept, x.veq(x.usage_at(t, a.msrc), x.usage_at(s, a.msrc))), \
-                    "{} is down with {} in progress but its usage changed from {} to {} by {}", \
-                    a.msrc, a.mid, x.usage_at(s, a.msrc), x.usage_at(t, a.msrc), p.kind
+            for held, host in ((a.wx, a.wsrc),
+                               (AND(a.mx, type_is(a, EVACUATION), in_progress(a), NOT(a.gone)),
+                                a.msrc)):
+                if held is False:
+                    continue
+                kept = AND(held, NOT(x.up(t, host)))
+                yield IMP(kept, x.veq(x.usage_at(t, host), x.usage_at(s, host))), \
+                    "{} is down and holds {} for its evacuation but its usage changed from {} to " \
+                    "{} by {}", host, a.iid, x.usage_at(s, host), x.usage_at(t, host), p.kind
     if all(c is False for c, _, _ in freed):
         return
     for h in x.hosts:
@@ -362,7 +421,8 @@ INVARIANTS: dict[str, Invariant] = {
            "exactly from finished until confirmed or reverted",
            ("1600304", "1834349"), True, context_matches),
         _I("evacuation_source_down", "state",
-           "an in-progress evacuation's source host is down",
+           "an in-progress evacuation's source host is down until it drops the instance; a "
+           "source an evacuated instance waits for is down",
            ("1518200", "1764883"), True, evacuation_source_down),
         _I("moves_change_host", "state",
            "only a resize may keep its host (same-host resize); a resize changes the flavor",
@@ -380,8 +440,9 @@ INVARIANTS: dict[str, Invariant] = {
            "the dest, and puts the instance back on the source with the old flavor",
            ("1607219", "1709902", "1879878"), False, revert_frees_dest),
         _I("evacuation_source_hold", "transition",
-           "while an evacuation is in progress its down source keeps its hold; only the "
-           "source's restart completes it, freeing exactly the flavor",
+           "while an evacuation is in progress, or an evacuated instance waits for its source's "
+           "clean-up, the down source keeps its hold; only the source's restart completes the "
+           "evacuation and ends the wait, freeing exactly the flavor there",
            ("1518200", "1712850", "1764883", "1896463"), False, evacuation_source_hold),
     ]
 }

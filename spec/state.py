@@ -28,6 +28,7 @@ from movecheck.spec.vocab import (
     MIGRATION_TYPES,
     VM_ACTIVE,
     VM_DELETED,
+    VM_ERROR,
     VM_RESIZED,
     Instance,
     Migration,
@@ -37,8 +38,8 @@ from movecheck.spec.vocab import (
 Vector = tuple[int, ...]
 
 # vm_state codes; VM_NONE = the slot was never booted.
-VM_NONE, VM_ACT, VM_RSZ, VM_DEL = 0, 1, 2, 3
-VM_CODE = {VM_ACTIVE: VM_ACT, VM_RESIZED: VM_RSZ, VM_DELETED: VM_DEL}
+VM_NONE, VM_ACT, VM_RSZ, VM_DEL, VM_ERR = 0, 1, 2, 3, 4
+VM_CODE = {VM_ACTIVE: VM_ACT, VM_RESIZED: VM_RSZ, VM_DELETED: VM_DEL, VM_ERROR: VM_ERR}
 VM_NAME = {v: k for k, v in VM_CODE.items()}
 
 #: Status codes (alphabetical) and migration type codes (vocabulary order).
@@ -50,7 +51,7 @@ TY = {t: k for k, t in enumerate(MIGRATION_TYPES)}
 class _SlotFields(NamedTuple):
 
     iid: str  # the instance's id (fixed per slot)
-    vm: int  # VM_NONE, VM_ACT, VM_RSZ or VM_DEL
+    vm: int  # VM_NONE, VM_ACT, VM_RSZ, VM_DEL or VM_ERR
     host: str | None
     flavor: str | None
     oldf: str | None  # old/new flavor while resizing
@@ -69,6 +70,17 @@ class _SlotFields(NamedTuple):
     mold: str | None
     mnew: str | None
     older: int  # retired records still in progress (0 in every reachable state)
+    # An evacuation whose source restarted before the instance landed: the source
+    # dropped the instance (``_destroy_evacuated_instances``), which charges nothing
+    # there; the rebuild on the destination is still to finish.
+    gone: bool = False
+    # Waiting for the source's clean-up: an evacuated instance's dead source still
+    # holds its old flavor and devices (in the instance's Placement allocation) until
+    # that host restarts, whatever the instance does meanwhile.
+    wx: bool = False
+    wsrc: str | None = None  # the source that still holds the instance
+    wflv: str | None = None  # the flavor it holds there
+    wdev: tuple[str, ...] = ()  # the devices it holds there
 
 
 class Slot(_SlotFields):
@@ -130,5 +142,5 @@ class State(NamedTuple):
         return len(self.retired) + sum(1 for sl in self.slots if sl.mx)
 
 
-__all__ = ["STATUSES", "ST", "TY", "VM_ACT", "VM_CODE", "VM_DEL", "VM_NAME", "VM_NONE", "VM_RSZ",
-           "Slot", "State", "Vector"]
+__all__ = ["STATUSES", "ST", "TY", "VM_ACT", "VM_CODE", "VM_DEL", "VM_ERR", "VM_NAME", "VM_NONE",
+           "VM_RSZ", "Slot", "State", "Vector"]

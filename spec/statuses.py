@@ -9,8 +9,10 @@ docs and the ``graph`` command.
 
 Each graph is a ``networkx.DiGraph`` whose nodes are statuses (plus the
 pseudo-status :data:`NEW` for "no record yet") and whose edges carry
-``steps`` (the step names that take the edge) and ``failure`` (True for the
-failure and rollback edges).  Node attributes: ``initial``, ``terminal``.
+``steps`` (the step names that take the edge), ``failure`` (True for the
+failure and rollback edges) and ``rewrite`` (True for an edge out of a finished
+status: Nova writes over a record it considers over).  Node attributes: ``initial``, ``terminal``
+(absorbing), ``finished`` (the move is over).
 """
 
 from __future__ import annotations
@@ -32,12 +34,20 @@ _RESIZE_EDGES = [
     ("migrating", "post-migrating", ("resize_migrated",), False),
     ("post-migrating", "finished", ("finish_resize",), False),
     ("finished", "confirming", ("confirm",), False),
-    ("confirming", "confirmed", ("confirm_finish",), False),
+    ("confirming", "confirmed", ("confirm_finish", "delete"), False),
     ("finished", "reverting", ("revert",), False),
     ("reverting", "reverted", ("revert_finish",), False),
+    # Deleting a RESIZED instance confirms its resize first
+    # (compute/api.py API._confirm_resize_on_deleting).
+    ("finished", "confirmed", ("delete",), False),
 ] + [
     (s, "error", _FAIL, True)
-    for s in ("pre-migrating", "migrating", "post-migrating", "finished", "confirming", "reverting")
+    for s in ("pre-migrating", "migrating", "post-migrating", "reverting")
+] + [(s, "error", ("fail",), True) for s in ("finished", "confirming")] + [
+    # ComputeManager._cleanup_incomplete_migrations (a periodic, folded into audit):
+    # the error migration of a deleted instance, on a host of it other than the
+    # instance's, becomes failed.
+    ("error", "failed", ("audit",), True),
 ]
 
 _LIVE_EDGES = [
@@ -47,26 +57,54 @@ _LIVE_EDGES = [
     ("preparing", "running", ("live_run",), False),
     ("running", "completed", ("live_complete",), False),
 ] + [(s, "cancelled", ("live_abort",), True) for s in ("queued", "preparing", "running")] + [
-    (s, "failed", _FAIL, True) for s in ("accepted", "queued", "preparing", "running")
-]
+    # the conductor's prechecks write error (ComputeTaskManager._live_migrate); the
+    # rollback after the claim writes failed (_rollback_live_migration's default)
+    ("accepted", "error", _FAIL, True),
+] + [
+    (s, "failed", _FAIL, True) for s in ("queued", "preparing", "running")
+] + [("error", "failed", ("audit",), True)]
 
 _EVACUATION_EDGES = [
     (NEW, "accepted", ("evacuate_start",), False),
     ("accepted", "pre-migrating", ("rebuild_claim",), False),
     ("pre-migrating", "done", ("finish_evacuation",), False),
+    # The source's restart: ComputeManager._destroy_evacuated_instances takes
+    # accepted, pre-migrating (bug 1764883) and done evacuations alike.
     ("done", "completed", ("host_up",), False),
-    # The source came back before the rebuild finished: the move is rolled
-    # back (movecheck's choice; Nova raced here, bug 1764883).
-    ("accepted", "error", _FAIL + ("host_up",), True),
-    ("pre-migrating", "error", _FAIL + ("host_up",), True),
-    ("done", "error", _FAIL, True),
+    ("accepted", "completed", ("host_up",), False),
+    ("pre-migrating", "completed", ("host_up",), False),
+    # The destination is not told and carries on (Migration.save has no
+    # compare-and-swap): ResourceTracker._claim_existing_migration, then
+    # finish_evacuation (test_bug_1764883 ends done).
+    ("completed", "pre-migrating", ("rebuild_claim",), False),
+    ("completed", "done", ("finish_evacuation",), False),
+    # the conductor finds no host: error (ComputeTaskManager.rebuild_instance); the
+    # compute's rebuild_instance fails after the claim: failed
+    ("accepted", "error", _FAIL, True),
+    ("pre-migrating", "failed", _FAIL, True),
+    ("error", "failed", ("audit",), True),
 ]
 
+#: Absorbing statuses per type: no edge leaves them.
 _TERMINAL = {
-    RESIZE: ("confirmed", "reverted", "error"),
-    MIGRATION: ("confirmed", "reverted", "error"),
+    RESIZE: ("confirmed", "reverted", "failed"),
+    MIGRATION: ("confirmed", "reverted", "failed"),
     LIVE_MIGRATION: ("completed", "cancelled", "failed"),
-    EVACUATION: ("completed", "error"),
+    EVACUATION: ("failed",),
+}
+
+#: Statuses in which the move is over (not in progress): Nova's audit leaves them
+#: out (``db/main/api.py`` ``migration_get_in_progress_and_error_by_host_and_node``:
+#: confirmed, reverted, failed, completed, cancelled, done), plus ``error``, which
+#: holds nothing at the Placement level (docs/spec.md).  An evacuation's
+#: ``done`` and ``completed`` are finished but not terminal: the source's restart
+#: writes ``completed`` over ``done``, and a destination that had not landed when
+#: the source came back writes ``pre-migrating`` / ``done`` over ``completed``.
+_FINISHED = {
+    RESIZE: ("confirmed", "reverted", "error", "failed"),
+    MIGRATION: ("confirmed", "reverted", "error", "failed"),
+    LIVE_MIGRATION: ("completed", "cancelled", "error", "failed"),
+    EVACUATION: ("done", "completed", "error", "failed"),
 }
 
 _EDGES = {
@@ -76,8 +114,14 @@ _EDGES = {
     EVACUATION: _EVACUATION_EDGES,
 }
 
-#: Status a failed move ends in (docs/spec.md, "Status machines").
-FAILURE_STATUS = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed", EVACUATION: "error"}
+#: Status a failed move ends in (docs/spec.md, "Status machines") after, and before,
+#: the destination's claim: a resize or cold migration always ``error``
+#: (``errors_out_migration``, ``MigrationTask.rollback``); a live migration or an
+#: evacuation ``error`` while ``accepted`` (the conductor), ``failed`` after.
+FAILURE_STATUS = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "failed",
+                  EVACUATION: "failed"}
+FAILURE_STATUS_BEFORE_CLAIM = {RESIZE: "error", MIGRATION: "error", LIVE_MIGRATION: "error",
+                               EVACUATION: "error"}
 
 #: Statuses in which the instance has already landed on the destination:
 #: from then on the source holds the old flavor for the migration
@@ -87,7 +131,7 @@ LANDED = {
     RESIZE: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
     MIGRATION: frozenset({"post-migrating", "finished", "confirming", "reverting"}),
     LIVE_MIGRATION: frozenset(),
-    EVACUATION: frozenset({"done"}),
+    EVACUATION: frozenset(),  # done is finished: the source's hold is the slot's wait
 }
 
 #: Statuses in which the destination holds a claim for a migration that has not landed.
@@ -109,8 +153,13 @@ def status_machine(migration_type: str) -> nx.DiGraph:
                     node,
                     initial=node == NEW,
                     terminal=node in _TERMINAL[migration_type],
+                    finished=node in _FINISHED[migration_type],
                 )
-        g.add_edge(src, dst, steps=steps, failure=failure)
+        # An edge out of a finished status rewrites a record Nova considers over
+        # (Migration.save has no compare-and-swap): the graph analysis reports the
+        # cycles these make apart from the machine's own.
+        g.add_edge(src, dst, steps=steps, failure=failure,
+                   rewrite=src != NEW and src in _FINISHED[migration_type])
     return g
 
 
@@ -119,6 +168,9 @@ STATUS_MACHINES: dict[str, nx.DiGraph] = {t: status_machine(t) for t in _EDGES}
 
 #: Terminal statuses per type (absorbing: no edge leaves them).
 TERMINAL: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in _TERMINAL.items()}
+
+#: Finished statuses per type (the move is over; see ``_FINISHED``).
+FINISHED: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in _FINISHED.items()}
 
 #: Every status of every type except the pseudo-status.
 ALL_STATUSES: frozenset[str] = frozenset(
@@ -132,8 +184,10 @@ ALLOWED_EDGES: dict[str, frozenset[tuple[str, str]]] = {
 
 
 def in_progress(migration_type: str, status: str) -> bool:
-    """True while the migration is not in a terminal status."""
-    return status not in TERMINAL[migration_type]
+    """True while the migration's status is not a finished one (the record alone: an
+    evacuation whose source came back early is still in progress with status
+    ``completed``; ``movecheck.spec.steps.in_progress`` reads the slot)."""
+    return status not in FINISHED[migration_type]
 
 
 def edge_step_names(migration_type: str, before: str, after: str) -> tuple[str, ...]:

@@ -41,8 +41,16 @@ from typing import Any
 
 from movecheck.spec.errors import InputError
 from movecheck.spec.interpret.terms import AND, EQ, IN, NE, NOT, OR, Codes, ite, sel
-from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_NONE, VM_RSZ
-from movecheck.spec.statuses import DEST_CLAIMED, FAILURE_STATUS, LANDED, NEW, STATUS_MACHINES, TERMINAL
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_DEL, VM_ERR, VM_NONE, VM_RSZ
+from movecheck.spec.statuses import (
+    DEST_CLAIMED,
+    FAILURE_STATUS,
+    FAILURE_STATUS_BEFORE_CLAIM,
+    FINISHED,
+    LANDED,
+    NEW,
+    STATUS_MACHINES,
+)
 from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
 
 # --------------------------------------------------------------------------- status codes
@@ -53,10 +61,11 @@ def _codes(table: dict[str, Any]) -> Codes:
 
 
 _IN_PROGRESS = Codes(((TY[t], ST[s]) for t, g in STATUS_MACHINES.items() for s in g.nodes
-                      if s != NEW and s not in TERMINAL[t]), len(STATUSES))
+                      if s != NEW and s not in FINISHED[t]), len(STATUSES))
 _LANDED = _codes(LANDED)
 _DEST_CLAIMED = _codes(DEST_CLAIMED)
-_FAILURE = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
+_FAILURE_BEFORE = [ST[FAILURE_STATUS_BEFORE_CLAIM[t]] for t in MIGRATION_TYPES]
+_FAILURE_AFTER = [ST[FAILURE_STATUS[t]] for t in MIGRATION_TYPES]
 
 RZ = (RESIZE, MIGRATION)  # the two types of a resize_claim (flavor change or not)
 
@@ -108,14 +117,22 @@ def per_slot(fn):
 
 @per_slot
 def alive(sl):
-    """The instance exists: booted and not deleted."""
-    return IN(sl.vm, (VM_ACT, VM_RSZ))
+    """The instance exists: booted and not deleted (active, resized or error)."""
+    return IN(sl.vm, (VM_ACT, VM_RSZ, VM_ERR))
+
+
+@per_slot
+def status_in_progress(sl):
+    """The slot's latest migration has an in-progress status (not a finished one)."""
+    return AND(sl.mx, _IN_PROGRESS.has(sl.mtype, sl.mst))
 
 
 @per_slot
 def in_progress(sl):
-    """The slot's latest migration is in progress (not terminal)."""
-    return AND(sl.mx, _IN_PROGRESS.has(sl.mtype, sl.mst))
+    """The slot's latest move is in progress: its status says so, or it is an
+    evacuation whose source came back before it landed (status ``completed``, the
+    rebuild still to finish)."""
+    return OR(status_in_progress(sl), sl.gone)
 
 
 @per_slot
@@ -149,12 +166,25 @@ def _charged_flavor(x, sl):
 @per_slot
 def migration_hold(sl):
     """(condition, host, flavor) the migration itself holds, apart from the instance:
-    not landed -> the new flavor on the dest (the move claim); landed -> the old
-    flavor on the source (held for a revert, or because an evacuated source is
-    down); an accepted evacuation or a terminal migration holds nothing."""
+    not landed -> the new flavor on the dest (the move claim, also after an early
+    return of an evacuation's source); landed -> the old flavor on the source (held
+    for a revert); an evacuation that has not claimed or a finished migration holds
+    nothing."""
     lnd = landed(sl)
-    return (AND(in_progress(sl), OR(lnd, dest_claimed(sl))), ite(lnd, sl.msrc, sl.mdst),
-            ite(lnd, sl.mold, sl.mnew))
+    return (AND(in_progress(sl), OR(lnd, dest_claimed(sl), AND(sl.gone, sl.mc))),
+            ite(lnd, sl.msrc, sl.mdst), ite(lnd, sl.mold, sl.mnew))
+
+
+def wait_hold(sl):
+    """(condition, host, flavor) an evacuated instance's dead source still holds for it,
+    until that host restarts (``ComputeManager._destroy_evacuated_instances``)."""
+    return (sl.wx, sl.wsrc, sl.wflv)
+
+
+@per_slot
+def instance_charged(sl):
+    """The instance charges its own host: it exists and its host has not dropped it."""
+    return AND(alive(sl), NOT(sl.gone))
 
 
 def charges(x, sl) -> list:
@@ -167,18 +197,20 @@ def charges(x, sl) -> list:
 
 
 def _charges(x, sl) -> list:
-    return [(alive(sl), sl.host, charged_flavor(x, sl)), migration_hold(sl)]
+    return [(instance_charged(sl), sl.host, charged_flavor(x, sl)), migration_hold(sl),
+            wait_hold(sl)]
 
 
 def instance_charges(x, sl) -> list:
     """What the instance alone charges (the audit of a tracker that skips migrations)."""
-    return [(alive(sl), sl.host, charged_flavor(x, sl))]
+    return [(instance_charged(sl), sl.host, charged_flavor(x, sl))]
 
 
 def device_holds(x, sl) -> list:
     """Every device hold of one slot, [(condition, host, devices)]: the instance's
-    own devices on its host, and the migration's (the MigrationContext's new
-    devices on the dest before it lands, its old devices on the source after)."""
+    own devices on its host (unless that host dropped it), the migration's (the
+    MigrationContext's new devices on the dest before it lands, its old devices on
+    the source after), and those a source the instance waits for still holds."""
     d = sl.__dict__
     v = d.get("_device_holds", _MISSING)
     if v is _MISSING:
@@ -188,8 +220,9 @@ def device_holds(x, sl) -> list:
 
 def _device_holds(x, sl) -> list:
     hold, host, _ = migration_hold(sl)
-    return [(alive(sl), sl.host, sl.dev),
-            (AND(hold, sl.mc), host, ite(landed(sl), sl.mco, sl.mcn))]
+    return [(instance_charged(sl), sl.host, sl.dev),
+            (AND(hold, sl.mc), host, ite(landed(sl), sl.mco, sl.mcn)),
+            (sl.wx, sl.wsrc, sl.wdev)]
 
 
 def fits(x, s, host, flavor):
@@ -213,10 +246,13 @@ REASONS: dict[str, str] = {
     "no_instance": "instance {} does not exist",
     "in_progress": "instance {} already has an in-progress migration",
     "not_active": "instance {} is {:vm}, not active",
+    "not_error": "instance {} is {:vm}, not error",
     "host_down": "host {} is down",
     "already_down": "host {} is already down",
     "already_up": "host {} is already up",
     "source_up": "cannot evacuate from {}: the host is up",
+    "source_cleanup_pending": "instance {} still waits for {} to clean up an earlier evacuation",
+    "source_cleaned": "migration {}: its source {} has already dropped the instance",
     "does_not_fit": "flavor {1} does not fit on {0}",
     "no_free_devices": "not enough free devices on {0} for flavor {1}",
     "not_fresh": "migration {} already exists",
@@ -231,7 +267,8 @@ class _Sayer(string.Formatter):
     """Formats messages; ``{:status}``, ``{:type}`` and ``{:vm}`` show a code by name."""
 
     NAMES = {"status": STATUSES, "type": MIGRATION_TYPES,
-             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted"}}
+             "vm": {VM_NONE: "never booted", VM_ACT: "active", VM_RSZ: "resized", VM_DEL: "deleted",
+                    VM_ERR: "error"}}
 
     def format_field(self, value, format_spec):
         table = self.NAMES.get(format_spec)
@@ -296,18 +333,31 @@ def end_move(x, sl, status: str):
     """Release the migration's own hold, drop the context, set the final status."""
     hold, host, flavor = migration_hold(sl)
     new = sl._replace(oldf=x.NONE, newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
-                      vm=VM_ACT, mst=ST[status])
+                      vm=VM_ACT, mst=ST[status], gone=False)
     return new, [(hold, host, flavor, -1)]
 
 
 def fail_effect(x, sl):
     """Roll the move back to where the instance is now; release the other side's hold;
-    the status is the type's failure status (error; failed for a live-migration)."""
+    the status is the type's failure status before or after the destination's claim
+    (error; failed for a live migration or an evacuation past ``accepted``)."""
     hold, host, flavor = migration_hold(sl)
-    new = sl._replace(vm=VM_ACT, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
+    before_claim = status_is(sl, "accepted")
+    # _error_out_instance_on_exception: a resize or cold migration, or an evacuation
+    # past its claim, leaves the instance in ERROR; a refused claim (InstanceFaultRollback)
+    # and a live migration's rollback keep the vm_state (resized is left for active).
+    error_out = OR(type_is(sl, *RZ), AND(type_is(sl, EVACUATION), NOT(before_claim)))
+    vm = ite(error_out, VM_ERR, ite(EQ(sl.vm, VM_RSZ), VM_ACT, sl.vm))
+    new = sl._replace(vm=vm, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
                       newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
-                      mst=sel(_FAILURE, sl.mtype))
+                      mst=ite(before_claim, sel(_FAILURE_BEFORE, sl.mtype),
+                              sel(_FAILURE_AFTER, sl.mtype)))
     return new, [(hold, host, flavor, -1)]
+
+
+def no_wait(x, sl):
+    """The slot no longer waits for a source's clean-up."""
+    return sl._replace(wx=False, wsrc=x.NO_HOST, wflv=x.NONE, wdev=x.NO_DEVICES)
 
 
 def set_status(sl, status: str):
@@ -380,22 +430,44 @@ class boot:
 class delete:
     params = ("instance",)
     acts = "instance"
-    nova = "compute/api.py delete (local delete when the host is down)"
+    nova = ("compute/api.py API._delete (local delete when the host is down); a RESIZED "
+            "instance's resize is confirmed first: API._confirm_resize_on_deleting")
     guard = "the instance exists (not deleted)"
-    effect = ("the instance is deleted and frees everything it holds; an in-progress migration of "
-              "it fails (error, or failed for a live migration) and frees its holds too")
+    effect = ("the instance is deleted and frees everything it holds; a resize or cold migration "
+              "that is finished or confirming is confirmed (the source frees the old flavor); any "
+              "other in-progress migration of it fails (error, or failed for a live migration) "
+              "and frees its holds too")
 
     def when(x, s, sl, p):
         yield "no_instance", alive(sl), p.instance
 
     def then(x, s, sl, p, picks):
-        moving = in_progress(sl)
-        failed, freed = fail_effect(x, sl)
-        cur = ite(moving, failed, sl)
-        new = cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE, mc=False,
-                           mco=x.NO_DEVICES, mcn=x.NO_DEVICES)
-        return new, [(AND(moving, c), h, f, sg) for c, h, f, sg in freed] + [
-            (True, cur.host, cur.flavor, -1)]
+        moving = status_in_progress(sl)
+        resized = AND(moving, type_is(sl, *RZ), status_is(sl, "finished", "confirming"))
+        failed, _ = fail_effect(x, sl)
+        confirmed, _ = end_move(x, sl, "confirmed")
+        # Everything the slot charges is freed (the instance's Placement allocation
+        # is deleted, a waiting source's share included); only the status differs.
+        cur = ite(moving, ite(resized, confirmed, failed), sl)
+        new = no_wait(x, cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE,
+                                      mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False))
+        return new, [(c, h, f, -1) for c, h, f in charges(x, sl)]
+
+
+@step
+class reset_state:
+    params = ("instance",)
+    acts = "instance"
+    nova = ("api/openstack/compute/admin_actions.py AdminActionsController._reset_state "
+            "(os-resetState, state active)")
+    guard = "the instance is in vm_state error"
+    effect = "vm_state active (an admin's reset-state); nothing it holds changes"
+
+    def when(x, s, sl, p):
+        yield "not_error", EQ(sl.vm, VM_ERR), p.instance, sl.vm
+
+    def then(x, s, sl, p, picks):
+        return sl._replace(vm=VM_ACT), ()
 
 
 # ---- resize / cold migrate
@@ -677,13 +749,16 @@ class evacuate_start:
     creates = True
     nova = "compute/api.py evacuate (creates the accepted evacuation record)"
     guard = ("the instance exists with no in-progress migration, its host is down, dest is up "
-             "and differs from the host, and the migration id is fresh")
+             "and differs from the host, the migration id is fresh, and it does not wait for "
+             "the clean-up of an earlier evacuation's source (the spec keeps one such wait per "
+             "instance)")
     effect = "an evacuation is created accepted (no claim yet)"
 
     def when(x, s, sl, p):
         yield from movable(x, s, sl, p, need_host_up=False)
         yield "source_up", NOT(x.up(s, sl.host)), sl.host
         yield "same_host", NE(p.dest, sl.host), "evacuation"
+        yield "source_cleanup_pending", NOT(sl.wx), p.instance, sl.wsrc
 
     def then(x, s, sl, p, picks):
         return create(x, sl, p, TY[EVACUATION], sl.flavor, sl.flavor, "accepted"), ()
@@ -694,12 +769,19 @@ class rebuild_claim:
     params = ("migration",)
     move = EVACUATION
     acts = "migration"
-    nova = "compute/manager.py rebuild_instance -> rt.rebuild_claim"
-    guard = "the evacuation is accepted, its dest is up and the flavor fits on dest"
+    nova = ("compute/manager.py rebuild_instance -> rt.rebuild_claim "
+            "(ResourceTracker._claim_existing_migration)")
+    guard = ("the evacuation is accepted (or completed by its source's early restart before "
+             "the claim: the destination is not told), its dest is up and the flavor fits on "
+             "dest")
     effect = "status pre-migrating; dest holds the flavor and the picked devices"
 
     def when(x, s, sl, p):
-        yield from status_guard(x, s, sl, (EVACUATION,), ("accepted",), ("mdst",))
+        yield "wrong_type", type_is(sl, EVACUATION), sl.mid, sl.mtype
+        yield "wrong_status", OR(status_is(sl, "accepted"),
+                                 AND(status_is(sl, "completed"), sl.gone, NOT(sl.mc))), \
+            sl.mid, sl.mst, "accepted"
+        yield "host_down", x.up(s, sl.mdst), sl.mdst
         yield from claim_fits(x, s, sl.mdst, sl.mnew)
 
     def claim(x, s, sl, p):
@@ -716,15 +798,27 @@ class finish_evacuation:
     move = EVACUATION
     acts = "migration"
     nova = "compute/resource_tracker.py finish_evacuation (under the lock since bug 1896463)"
-    guard = "the evacuation is pre-migrating and its dest is up"
-    effect = ("status done; the instance is on dest with the new devices; the source (down) keeps "
-              "its hold until it comes back")
+    guard = ("the evacuation is pre-migrating (or completed by its source's early restart "
+             "after the claim) and its dest is up")
+    effect = ("status done (finished); the instance is active on dest with the new devices and "
+              "drops its MigrationContext; unless the source came back already, the instance now "
+              "waits for the source's clean-up: the source (down) keeps the old flavor and "
+              "devices until it comes back")
 
     def when(x, s, sl, p):
-        yield from status_guard(x, s, sl, (EVACUATION,), ("pre-migrating",), ("mdst",))
+        yield "wrong_type", type_is(sl, EVACUATION), sl.mid, sl.mtype
+        yield "wrong_status", OR(status_is(sl, "pre-migrating"),
+                                 AND(status_is(sl, "completed"), sl.gone, sl.mc)), \
+            sl.mid, sl.mst, "pre-migrating"
+        yield "host_down", x.up(s, sl.mdst), sl.mdst
 
     def then(x, s, sl, p, picks):
-        return land(sl._replace(mst=ST["done"])), ()
+        wait = NOT(sl.gone)
+        new = land(sl)._replace(
+            vm=VM_ACT, mst=ST["done"], mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False, wx=wait,
+            wsrc=ite(wait, sl.msrc, x.NO_HOST), wflv=ite(wait, sl.mold, x.NONE),
+            wdev=ite(wait, sl.mco, x.NO_DEVICES))
+        return new, ()
 
 
 # ---- failure
@@ -734,13 +828,21 @@ class finish_evacuation:
 class fail:
     params = ("migration",)
     acts = "migration"
-    nova = "errors_out_migration / MigrationTask.rollback / _rollback_live_migration"
-    guard = "the migration is in progress (not terminal)"
+    nova = ("compute/manager.py errors_out_migration, _rollback_live_migration, "
+            "rebuild_instance; conductor/tasks/migrate.py MigrationTask.rollback; "
+            "conductor/manager.py ComputeTaskManager._live_migrate, rebuild_instance")
+    guard = ("the migration is in progress (its status is not a finished one), and it is not "
+             "an evacuation whose source has dropped the instance already (the spec lets that "
+             "rebuild finish)")
     effect = ("the move is rolled back to the host the instance is on now and the other side's "
-              "hold is released; status error (failed for a live-migration)")
+              "hold is released; status error (a resize or cold migration; a live migration or "
+              "an evacuation still accepted, before its destination's claim), failed (a live "
+              "migration or an evacuation after the claim); a resize, cold migration or "
+              "evacuation after its claim leaves the instance in vm_state error")
 
     def when(x, s, sl, p):
-        yield "wrong_status", in_progress(sl), sl.mid, sl.mst, "in progress"
+        yield "wrong_status", status_in_progress(sl), sl.mid, sl.mst, "in progress"
+        yield "source_cleaned", NOT(sl.gone), sl.mid, sl.msrc
 
     def then(x, s, sl, p, picks):
         return fail_effect(x, sl)
@@ -768,43 +870,62 @@ class host_down:
 class host_up:
     params = ("host",)
     acts = "host"
-    nova = "nova-compute starts: init_host _destroy_evacuated_instances + update_available_resource"
+    nova = ("nova-compute starts: init_host -> ComputeManager._destroy_evacuated_instances "
+            "+ update_available_resource")
     guard = "the host is down"
-    effect = ("the host is up; evacuations away from it that are done become completed and free "
-              "its hold; evacuations away from it that have not finished are rolled back (error)")
+    effect = ("the host is up; it drops every instance evacuated away from it: the shares it "
+              "still holds for evacuated instances are freed (their wait ends), and the latest "
+              "evacuation of a living instance from it that is accepted, pre-migrating or done "
+              "becomes completed; one that had not landed frees the instance's charge on this "
+              "host, while its destination keeps its claim and carries on")
 
     def when(x, s, p):
         yield "already_up", NOT(x.up(s, p.host)), p.host
 
     def then(x, s, p, picks):
-        # init_host: _destroy_evacuated_instances (nova/compute/manager.py, bugs 1518200, 1764883).
-        def evacuated_from_here(sl):
-            return AND(sl.mx, type_is(sl, EVACUATION), EQ(sl.msrc, p.host), in_progress(sl))
+        # init_host: _destroy_evacuated_instances (nova/compute/manager.py) takes the
+        # evacuations from this host that are accepted, pre-migrating (bug 1764883) or
+        # done, skips deleted instances, removes this host from the instance's
+        # allocation and writes completed.  Each is cleaned once (``gone``).
+        def waits_here(sl):
+            return AND(sl.wx, EQ(sl.wsrc, p.host))
+
+        def record_here(sl):
+            return AND(sl.mx, type_is(sl, EVACUATION), EQ(sl.msrc, p.host), alive(sl),
+                       NOT(sl.gone), status_is(sl, "accepted", "pre-migrating", "done"))
 
         def clean_up(sl):
-            done = status_is(sl, "done")
-            ended, freed = end_move(x, sl, "completed")
-            failed, released = fail_effect(x, sl)
-            return ite(done, ended, failed), (
-                [(AND(done, c), h, f, sg) for c, h, f, sg in freed]
-                + [(AND(NOT(done), c), h, f, sg) for c, h, f, sg in released])
+            wait, rec = waits_here(sl), record_here(sl)
+            early = AND(rec, NOT(status_is(sl, "done")))
+            new = sl._replace(mst=ite(rec, ST["completed"], sl.mst), gone=OR(sl.gone, early))
+            new = ite(wait, no_wait(x, new), new)
+            return new, [(wait, sl.wsrc, sl.wflv, -1),
+                         (early, sl.host, charged_flavor(x, sl), -1)]
 
-        return x.each_slot(x.set_up(s, p.host, True), evacuated_from_here, clean_up)
+        return x.each_slot(x.set_up(s, p.host, True),
+                           lambda sl: OR(waits_here(sl), record_here(sl)), clean_up)
 
 
 @step
 class audit:
     params = ("host",)
     acts = "host"
-    nova = "compute/resource_tracker.py update_available_resource"
+    nova = ("compute/resource_tracker.py update_available_resource; compute/manager.py "
+            "_cleanup_incomplete_migrations (a periodic of the same host)")
     guard = "the host is up"
     effect = ("the host's usage is recomputed from the instances on it and the in-progress "
-              "migrations touching it")
+              "migrations touching it; the error migration of a deleted instance that touches "
+              "this host, the instance's host being another, becomes failed")
 
     def when(x, s, p):
         yield "host_down", x.up(s, p.host), p.host
 
     def then(x, s, p, picks):
+        def incomplete(sl):
+            return AND(EQ(sl.vm, VM_DEL), sl.mx, status_is(sl, "error"), NE(sl.host, p.host),
+                       OR(EQ(sl.msrc, p.host), EQ(sl.mdst, p.host)))
+
+        s = x.each_slot(s, incomplete, lambda sl: set_status(sl, "failed"))
         return x.with_usage(s, p.host, x.at(x.holds(s, charges), p.host))
 
 
@@ -840,5 +961,5 @@ def step_from_json(d: Any) -> Step:
 
 
 __all__ = ["CREATING_STEPS", "REASONS", "STEPS", "StepDef", "alive", "charged_flavor", "charges",
-           "device_holds", "in_progress", "landed", "make_step", "migration_hold", "step",
-           "step_from_json"]
+           "device_holds", "in_progress", "instance_charged", "landed", "make_step",
+           "migration_hold", "status_in_progress", "step", "step_from_json", "wait_hold"]

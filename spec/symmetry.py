@@ -191,7 +191,8 @@ class Symmetry:
                            self._devs(dmap, sl.msrc, sl.mco), self._devs(dmap, sl.mdst, sl.mcn),
                            sl.mx, sl.mid or "", sl.mseq, sl.mtype, sl.mst, pos.get(sl.msrc, -1),
                            pos.get(sl.mdst, -1), sl.mold or "", sl.mnew or "", sl.older,
-                           retired_of.get(sl.iid, ())), k))
+                           sl.gone, sl.wx, pos.get(sl.wsrc, -1), sl.wflv or "",
+                           self._devs(dmap, sl.wsrc, sl.wdev), retired_of.get(sl.iid, ())), k))
         keyed.sort()
         return [k for _, k in keyed], tuple(key for key, _ in keyed)
 
@@ -214,7 +215,8 @@ class Symmetry:
                 sl = sl._replace(
                     host=hmap.get(sl.host, sl.host), msrc=hmap.get(sl.msrc, sl.msrc),
                     mdst=hmap.get(sl.mdst, sl.mdst), dev=self._devs(dmap, sl.host, sl.dev),
-                    mco=self._devs(dmap, sl.msrc, sl.mco), mcn=self._devs(dmap, sl.mdst, sl.mcn))
+                    mco=self._devs(dmap, sl.msrc, sl.mco), mcn=self._devs(dmap, sl.mdst, sl.mcn),
+                    wsrc=hmap.get(sl.wsrc, sl.wsrc), wdev=self._devs(dmap, sl.wsrc, sl.wdev))
             if sl.iid != ids[new]:
                 sl = sl._replace(iid=ids[new])
             slots.append(sl)
@@ -243,7 +245,9 @@ class Symmetry:
                 mdst=hmap.get(s.slots[old].mdst, s.slots[old].mdst),
                 dev=self._devs(dmap, s.slots[old].host, s.slots[old].dev),
                 mco=self._devs(dmap, s.slots[old].msrc, s.slots[old].mco),
-                mcn=self._devs(dmap, s.slots[old].mdst, s.slots[old].mcn))
+                mcn=self._devs(dmap, s.slots[old].mdst, s.slots[old].mcn),
+                wsrc=hmap.get(s.slots[old].wsrc, s.slots[old].wsrc),
+                wdev=self._devs(dmap, s.slots[old].wsrc, s.slots[old].wdev))
             for new, old in enumerate(order))
         inv = self._inverse[p]
         return type(s)(tuple(s.up[inv[j]] for j in range(self.nhosts)),

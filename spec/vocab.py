@@ -169,7 +169,9 @@ class Cloud:
 VM_ACTIVE = "active"
 VM_RESIZED = "resized"
 VM_DELETED = "deleted"
-VM_STATES = (VM_ACTIVE, VM_RESIZED, VM_DELETED)
+#: A failed move left the instance in ERROR (ComputeManager._error_out_instance_on_exception).
+VM_ERROR = "error"
+VM_STATES = (VM_ACTIVE, VM_RESIZED, VM_DELETED, VM_ERROR)
 
 
 class MigrationContext(NamedTuple):

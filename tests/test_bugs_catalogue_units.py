@@ -52,8 +52,9 @@ WITNESS: dict[str, list[Step]] = {
     "lp1518200_evacuated_not_cleaned": EVACUATING + [mig("finish_evacuation"),
                                                      host("host_up", "h1")],
     "lp1519001_double_counted_vcpus": [boot("i1", "h1", "small"), host("audit", "h1")],
-    "lp1543123_failed_in_progress": [boot("i1", "h1", "small"), live("i1", "h2"), mig("fail"),
-                                     live("i1", "h2", "m2")],
+    # failed after the claim (error at accepted is the conductor's, over already)
+    "lp1543123_failed_in_progress": [boot("i1", "h1", "small"), live("i1", "h2"),
+                                     mig("live_queue"), mig("fail"), live("i1", "h2", "m2")],
     "lp1549984_rejected_claim_keeps_devices": [boot("i1", "h1", "small"), boot("i2", "h1", "small"),
                                                resize("i1", "h1", "large")],
     "lp1583720_completed_in_progress": [boot("i1", "h1", "small"), *LIVE_RUNNING,
@@ -98,9 +99,10 @@ WITNESS: dict[str, list[Step]] = {
                                               mig("live_complete")],
     "lp1712850_failed_resize_keeps_dest_claim": [boot("i1", "h1", "small"),
                                                  resize("i1", "h2", "large"), mig("fail")],
+    # The conductor finds no host: the record must end error, not stay accepted.
     "lp1713783_restart_destroys_unstarted_evacuation": [boot("i1", "h1", "small"),
                                                         host("host_down", "h1"),
-                                                        evacuate("i1", "h2"), host("host_up", "h1")],
+                                                        evacuate("i1", "h2"), mig("fail")],
     # Two large instances do not fit on one host: the evacuation's claim fails.
     "lp1713786_failed_rebuild_claim_leaks": [boot("i1", "h1", "large"), boot("i2", "h2", "large"),
                                              host("host_down", "h1"), evacuate("i1", "h2"),

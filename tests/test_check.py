@@ -20,7 +20,7 @@ def test_check_on_the_default_cloud_holds_everywhere(tmp_path):
     assert names == ["prove", "explore", "agreement", "conform", "mutants", "graph"]
     assert all(s["ok"] for s in r["stages"])
     stages = {s["name"]: s for s in r["stages"]}
-    assert stages["explore"]["report"]["states"] == 600988
+    assert stages["explore"]["report"]["states"] == 1018172
     assert all(m["caught"] for m in stages["mutants"]["report"]["mutants"])
     assert len(stages["mutants"]["report"]["mutants"]) >= 15
     assert all(i["status"] == "proved" for i in stages["prove"]["report"]["invariants"])

@@ -35,7 +35,7 @@ def test_adapters_md_lists_every_step_with_its_parameters():
     page = (DOCS / "adapters.md").read_text(encoding="utf-8")
     table = gen.block(page, "adapters-steps")
     assert table == gen.steps_parameters_table()
-    assert len(re.findall(r"^\| \d+ \| `\w+` \|", table, re.M)) == 23  # one row per step
+    assert len(re.findall(r"^\| \d+ \| `\w+` \|", table, re.M)) == 24  # one row per step
 
 
 def test_normalize_drops_timings_and_padding_only():

@@ -52,8 +52,8 @@ def test_longest_path_of_a_dag_starts_at_the_initial_status():
 
 
 @pytest.mark.parametrize("mtype,length,path_end", [
-    ("resize", 6, "error"), ("migration", 6, "error"), ("live-migration", 5, "failed"),
-    ("evacuation", 4, "error"),
+    ("resize", 7, "failed"), ("migration", 7, "failed"), ("live-migration", 5, "cancelled"),
+    ("evacuation", 4, "done"),
 ])
 def test_spec_status_machines_are_clean_and_longest_paths_pinned(mtype, length, path_end):
     result = analyse(STATUS_MACHINES[mtype], mtype)

@@ -309,3 +309,73 @@ def test_claim_test_rejects_over_capacity(rt):
     out = rt.apply(S("boot", instance="i2", host="h1", flavor="large"))
     assert not out.accepted and "does not fit" in out.reason
     assert rt.observe().usage["h1"] == LARGE
+
+
+# ------------------------------------------------ Nova 34's failure, evacuation and delete paths
+
+
+def test_delete_of_a_resized_instance_confirms_the_resize(rt):
+    """``API._confirm_resize_on_deleting``: finished -> confirmed, the source freed."""
+    run(rt, S("boot", instance="i1", host="h1", flavor="small"),
+        S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+        S("resize_migrate", migration="m1"), S("resize_migrated", migration="m1"),
+        S("finish_resize", migration="m1"))
+    obs = run(rt, S("delete", instance="i1"))
+    assert obs.migrations == {"m1": "confirmed"}
+    assert obs.usage == {"h1": ZERO, "h2": ZERO} and obs.allocations == {}
+
+
+def test_source_back_before_the_rebuild_drops_the_instance_and_the_dest_finishes(rt):
+    """``_destroy_evacuated_instances`` on ``pre-migrating`` (test_bug_1764883): completed,
+    the source counts nothing even after its audit, the destination keeps its claim
+    and writes done over completed."""
+    run(rt, S("boot", instance="i1", host="h1", flavor="large"), S("host_down", host="h1"),
+        S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+        S("rebuild_claim", migration="m1"))
+    obs = run(rt, S("host_up", host="h1"), S("audit", host="h1"), S("audit", host="h2"))
+    assert obs.migrations == {"m1": "completed"} and obs.instances == {"i1": "h1"}
+    assert obs.usage == {"h1": ZERO, "h2": LARGE}
+    assert obs.devices == {"h1": {"pci0": None}, "h2": {"pci0": "i1"}}
+    assert obs.allocations == {"i1": {"h2": LARGE}}
+    assert not rt.apply(S("fail", migration="m1")).accepted
+    obs = run(rt, S("finish_evacuation", migration="m1"), S("audit", host="h2"))
+    assert obs.migrations == {"m1": "done"} and obs.instances == {"i1": "h2"}
+    assert obs.usage == {"h1": ZERO, "h2": LARGE}
+
+
+def test_done_is_finished_and_the_down_source_holds_until_it_returns(rt):
+    """``done`` is left out of the in-progress list: the instance can move again, while
+    the dead source keeps its share until ``_destroy_evacuated_instances``."""
+    run(rt, S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
+        S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+        S("rebuild_claim", migration="m1"), S("finish_evacuation", migration="m1"))
+    obs = run(rt, S("resize_claim", migration="m2", instance="i1", dest="h2", flavor="large"))
+    assert obs.usage == {"h1": SMALL, "h2": SMALL_LARGE}
+    obs = run(rt, S("host_up", host="h1"))
+    assert obs.usage == {"h1": ZERO, "h2": SMALL_LARGE}
+    assert obs.migrations == {"m1": "done", "m2": "pre-migrating"}  # the older record stays
+
+
+def test_failure_statuses_by_phase_error_state_and_reset():
+    rt = ReferenceTracker()
+    rt.reset(default_cloud(max_migrations=4))
+    run(rt, S("boot", instance="i1", host="h1", flavor="small"),
+        S("live_claim", migration="m1", instance="i1", dest="h2"), S("fail", migration="m1"),
+        S("live_claim", migration="m2", instance="i1", dest="h2"),
+        S("live_queue", migration="m2"), S("fail", migration="m2"))
+    obs = run(rt, S("resize_claim", migration="m3", instance="i1", dest="h2", flavor="large"),
+              S("fail", migration="m3"))
+    assert obs.migrations == {"m1": "error", "m2": "failed", "m3": "error"}
+    assert not rt.apply(S("live_claim", migration="m4", instance="i1", dest="h2")).accepted
+    run(rt, S("reset_state", instance="i1"))
+    assert not rt.apply(S("reset_state", instance="i1")).accepted  # active again
+
+
+def test_audit_turns_a_deleted_instances_error_into_failed_on_the_other_host(rt):
+    """``_cleanup_incomplete_migrations``: only on a host of the migration that is not
+    the instance's."""
+    obs = run(rt, S("boot", instance="i1", host="h1", flavor="small"),
+              S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
+              S("delete", instance="i1"), S("audit", host="h1"))
+    assert obs.migrations == {"m1": "error"}
+    assert run(rt, S("audit", host="h2")).migrations == {"m1": "failed"}

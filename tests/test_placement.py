@@ -213,6 +213,56 @@ def test_delete_mid_move_frees_everything(tracker):
     run.step("delete", False, instance="i1")
 
 
+def test_deleting_a_resized_instance_confirms_its_resize(tracker):
+    """``API._confirm_resize_on_deleting``: the migration's (source) allocation is
+    deleted and the record says confirmed, not error."""
+    run = Lockstep(tracker, plain_cloud())
+    run.step("boot", True, instance="i1", host="h1", flavor="small")
+    run.step("resize_claim", True, migration="m1", instance="i1", dest="h2", flavor="large")
+    for kind in ("resize_migrate", "resize_migrated", "finish_resize"):
+        run.step(kind, True, migration="m1")
+    run.step("delete", True, instance="i1")
+    assert tracker.migrations["m1"].status == "confirmed"
+    assert tracker.consumer_allocations() == {}
+
+
+def test_a_source_back_during_the_rebuild_completes_it_and_the_destination_finishes(tracker):
+    """``_destroy_evacuated_instances`` on a pre-migrating evacuation (test_bug_1764883):
+    the source leaves the instance's allocation, the record says completed, the
+    destination keeps its claim and finishes over it (done)."""
+    run = Lockstep(tracker, default_cloud())
+    run.step("boot", True, instance="i1", host="h1", flavor="large")
+    run.step("host_down", True, host="h1")
+    run.step("evacuate_start", True, migration="m1", instance="i1", dest="h2")
+    run.step("rebuild_claim", True, migration="m1")
+    run.step("host_up", True, host="h1")
+    assert tracker.migrations["m1"].status == "completed"
+    assert tracker.consumer_allocations() == {"instance i1": {
+        "h2": {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 20}, "h2_pci0": {"CUSTOM_MOVECHECK_PCI": 1}}}
+    run.step("fail", False, migration="m1")  # the source has dropped the instance already
+    run.step("live_claim", False, migration="m2", instance="i1", dest="h1")  # still moving
+    run.step("finish_evacuation", True, migration="m1")
+    assert tracker.migrations["m1"].status == "done"
+    assert run.usage("h1") == (0, 0, 0)
+
+
+def test_failure_statuses_follow_the_phase_and_a_failed_resize_errors_the_instance(tracker):
+    run = Lockstep(tracker, plain_cloud())
+    run.step("boot", True, instance="i1", host="h1", flavor="small")
+    run.step("live_claim", True, migration="m1", instance="i1", dest="h2")
+    run.step("fail", True, migration="m1")  # the conductor's prechecks: error
+    run.step("live_claim", True, migration="m2", instance="i1", dest="h2")
+    run.step("live_queue", True, migration="m2")
+    run.step("fail", True, migration="m2")  # _rollback_live_migration: failed
+    assert (tracker.migrations["m1"].status, tracker.migrations["m2"].status) == ("error", "failed")
+    run.step("resize_claim", True, migration="m3", instance="i1", dest="h2", flavor="large")
+    run.step("fail", True, migration="m3")
+    assert tracker.instances["i1"].vm_state == "error"
+    run.step("resize_claim", False, migration="m4", instance="i1", dest="h2", flavor="large")
+    run.step("reset_state", True, instance="i1")
+    run.step("resize_claim", True, migration="m4", instance="i1", dest="h2", flavor="large")
+
+
 def test_status_only_steps_follow_novas_checks(tracker):
     run = Lockstep(tracker, plain_cloud())
     run.step("confirm", False, migration="m1")  # unknown migration

@@ -6,7 +6,7 @@ Usage vectors are (VCPU, MEMORY_MB, DISK_GB); small = 1/512/10, large = 2/1024/2
 
 import pytest
 
-from movecheck.spec import default_cloud
+from movecheck.spec import Spec, default_cloud
 from movecheck.spec import make_step as S
 from movecheck.spec.invariants import transition_violations, violations
 
@@ -124,11 +124,47 @@ def test_evacuation_rules(spec):
     s = run(spec, S("boot", instance="i1", host="h1", flavor="small"))
     assert "the host is up" in spec.why_rejected(
         s, S("evacuate_start", migration="m1", instance="i1", dest="h2"))
-    # the source comes back before the rebuild finished: rolled back
-    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
+    # the source comes back before the rebuild finished (_destroy_evacuated_instances):
+    # completed, the source dropped the instance, the destination keeps its claim and
+    # may finish the rebuild, writing done over completed (test_bug_1764883)
+    start = [S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
+             S("evacuate_start", migration="m1", instance="i1", dest="h2")]
+    s = run(spec, *start, S("rebuild_claim", migration="m1"), S("host_up", host="h1"))
+    assert s.usage == (ZERO, SMALL) and status(spec, s, "m1") == "completed"
+    assert spec.instance(s, "i1").host == "h1"
+    assert spec.in_progress_of(s, "i1") is not None  # the rebuild is still to finish
+    assert "is completed, not in progress" in spec.why_rejected(s, S("fail", migration="m1"))
+    s = run(spec, *start, S("rebuild_claim", migration="m1"), S("host_up", host="h1"),
+            S("finish_evacuation", migration="m1"))
+    assert s.usage == (ZERO, SMALL) and status(spec, s, "m1") == "done"
+    assert spec.instance(s, "i1").host == "h2" and spec.in_progress_of(s, "i1") is None
+    # ... and before the claim: the destination claims over completed afterwards
+    s = run(spec, *start, S("host_up", host="h1"))
+    assert s.usage == (ZERO, ZERO) and status(spec, s, "m1") == "completed"
+    s = run(spec, *start, S("host_up", host="h1"), S("rebuild_claim", migration="m1"))
+    assert s.usage == (ZERO, SMALL) and status(spec, s, "m1") == "pre-migrating"
+    # the spec lets a rebuild whose source has dropped the instance finish
+    assert "source h1 has already dropped" in spec.why_rejected(s, S("fail", migration="m1"))
+
+
+def test_done_is_finished_and_the_source_holds_until_it_comes_back(spec):
+    done = [S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
             S("evacuate_start", migration="m1", instance="i1", dest="h2"),
-            S("rebuild_claim", migration="m1"), S("host_up", host="h1"))
-    assert s.usage == (SMALL, ZERO) and status(spec, s, "m1") == "error"
+            S("rebuild_claim", migration="m1"), S("finish_evacuation", migration="m1")]
+    s = run(spec, *done)
+    assert s.usage == (SMALL, SMALL) and spec.in_progress_of(s, "i1") is None
+    # the evacuated instance moves again before its dead source returns ...
+    s = run(spec, *done, S("resize_claim", migration="m2", instance="i1", dest="h2",
+                           flavor="large"))
+    assert s.usage == (SMALL, tuple(a + b for a, b in zip(SMALL, LARGE, strict=True)))
+    # ... but a second evacuation waits for the first source's clean-up (one wait each)
+    three = Spec(default_cloud(3, 1, 2))
+    s2 = run(three, *done, S("host_down", host="h2"))
+    assert "still waits for h1" in three.why_rejected(
+        s2, S("evacuate_start", migration="m2", instance="i1", dest="h3"))
+    # the source's restart frees its share and writes completed
+    s = run(spec, *done, S("host_up", host="h1"))
+    assert s.usage == (ZERO, SMALL) and status(spec, s, "m1") == "completed"
 
 
 def test_live_migration_complete_and_abort(spec):
@@ -157,6 +193,9 @@ def test_fail_rolls_back_to_where_the_instance_is(spec, upto, landed):
 def test_delete_frees_everything_incl_the_move(spec):
     s = run(spec, *_resize_to("h2"), S("delete", instance="i1"))
     assert s.usage == (ZERO, ZERO) and status(spec, s, "m1") == "error"
+    # a RESIZED instance: the resize is confirmed first (API._confirm_resize_on_deleting)
+    s = run(spec, *_resize_to("h2"), S("finish_resize", migration="m1"), S("delete", instance="i1"))
+    assert s.usage == (ZERO, ZERO) and status(spec, s, "m1") == "confirmed"
     assert "does not exist" in spec.why_rejected(s, S("delete", instance="i1"))
 
 
@@ -237,3 +276,49 @@ def test_rejections_are_data_with_a_code_and_the_message_why_rejected_gives(spec
         assert isinstance(r, Rejection) and r.code == code, (step, r)
         assert spec.why_rejected(state, step) == r.message
     assert spec.rejection(big, Step("audit", host="h1")) is None
+
+
+def test_failure_status_depends_on_the_phase(spec):
+    live = [S("boot", instance="i1", host="h1", flavor="small"),
+            S("live_claim", migration="m1", instance="i1", dest="h2")]
+    # the conductor's prechecks (before the claim) write error, a rollback failed
+    assert status(spec, run(spec, *live, S("fail", migration="m1")), "m1") == "error"
+    assert status(spec, run(spec, *live, S("live_queue", migration="m1"),
+                            S("fail", migration="m1")), "m1") == "failed"
+    evac = [S("boot", instance="i1", host="h1", flavor="small"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2")]
+    assert status(spec, run(spec, *evac, S("fail", migration="m1")), "m1") == "error"
+    assert status(spec, run(spec, *evac, S("rebuild_claim", migration="m1"),
+                            S("fail", migration="m1")), "m1") == "failed"
+
+
+def test_audit_turns_the_error_migration_of_a_deleted_instance_into_failed(spec):
+    # _cleanup_incomplete_migrations: on a host of the migration other than the instance's
+    failed = _resize_to("h2")[:2] + [S("fail", migration="m1"), S("delete", instance="i1")]
+    s = run(spec, *failed, S("audit", host="h1"))  # the instance's own host: left alone
+    assert status(spec, s, "m1") == "error"
+    s = run(spec, *failed, S("audit", host="h2"))
+    assert status(spec, s, "m1") == "failed" and s.usage == (ZERO, ZERO)
+
+
+def test_a_failed_move_leaves_the_instance_in_error_until_a_reset(spec):
+    # _error_out_instance_on_exception; API.resize / API.live_migrate refuse ERROR,
+    # API.evacuate and API.delete accept it; os-resetState makes it active again
+    s = run(spec, *_resize_to("h2")[:2], S("fail", migration="m1"))
+    assert spec.instance(s, "i1").vm_state == "error"
+    assert "is error, not active" in spec.why_rejected(
+        s, S("live_claim", migration="m2", instance="i1", dest="h2"))
+    assert "is error, not active" in spec.why_rejected(
+        s, S("resize_claim", migration="m2", instance="i1", dest="h2", flavor="small"))
+    assert spec.enabled(run(spec, *_resize_to("h2")[:2], S("fail", migration="m1"),
+                            S("host_down", host="h1")),
+                        S("evacuate_start", migration="m2", instance="i1", dest="h2"))
+    assert spec.enabled(s, S("delete", instance="i1"))
+    s = run(spec, *_resize_to("h2")[:2], S("fail", migration="m1"), S("reset_state", instance="i1"))
+    assert spec.instance(s, "i1").vm_state == "active"
+    assert spec.enabled(s, S("live_claim", migration="m2", instance="i1", dest="h2"))
+    assert "is active, not error" in spec.why_rejected(s, S("reset_state", instance="i1"))
+    # a live migration's rollback keeps the vm_state
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("live_claim", migration="m1", instance="i1", dest="h2"), S("fail", migration="m1"))
+    assert spec.instance(s, "i1").vm_state == "active"

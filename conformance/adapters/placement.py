@@ -34,7 +34,7 @@ from typing import Any
 
 from movecheck.conformance.adapters.placement_client import AllocationRefused, Allocations, ReportClient
 from movecheck.conformance.adapters.placement_service import PlacementService
-from movecheck.spec.statuses import FAILURE_STATUS, LANDED, TERMINAL
+from movecheck.spec.statuses import LANDED
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import (
     EVACUATION,
@@ -64,6 +64,11 @@ _NS = uuid.UUID("6d0f3c1e-6d1b-4c0a-9f55-6d6f76656368")
 
 _RESIZES = (RESIZE, MIGRATION)
 
+#: Statuses after which a migration is over, of any type (``nova/db/main/api.py``
+#: ``migration_get_in_progress_and_error_by_host_and_node`` leaves these out;
+#: ``error`` is over for the API, ``migration_get_in_progress_by_instance``).
+_ENDED = frozenset({"confirmed", "reverted", "error", "failed", "completed", "cancelled", "done"})
+
 #: Status-only steps: (migration types, from statuses, to status, sides that must be up).
 #: Nova's compute manager writes these statuses (``compute/manager.py``
 #: ``_prep_resize`` .. ``confirm_resize``, ``_do_live_migration``,
@@ -82,9 +87,24 @@ _STATUS_STEPS: dict[str, tuple[tuple[str, ...], frozenset[str], str, tuple[str, 
     "live_complete": ((LIVE_MIGRATION,), frozenset({"running"}), "completed", ("source", "dest")),
     "live_abort": ((LIVE_MIGRATION,), frozenset({"queued", "preparing", "running"}), "cancelled",
                    ("source", "dest")),
-    "rebuild_claim": ((EVACUATION,), frozenset({"accepted"}), "pre-migrating", ("dest",)),
-    "finish_evacuation": ((EVACUATION,), frozenset({"pre-migrating"}), "done", ("dest",)),
+    # An evacuation's destination is not told when the source cleans up early
+    # (``completed``): it may still claim and finish (``_rebuild_pending``).
+    "rebuild_claim": ((EVACUATION,), frozenset({"accepted", "completed"}), "pre-migrating",
+                      ("dest",)),
+    "finish_evacuation": ((EVACUATION,), frozenset({"pre-migrating", "completed"}), "done",
+                          ("dest",)),
 }
+
+
+def _failure_status(m: _Migration) -> str:
+    """The status Nova 34 writes when a move fails, by type and phase: resize and cold
+    migration ``error`` (``errors_out_migration``, ``MigrationTask.rollback``); live
+    migration and evacuation ``error`` before the destination's claim (the
+    conductor: ``_live_migrate``, ``ComputeTaskManager.rebuild_instance``),
+    ``failed`` after (``_rollback_live_migration``, ``ComputeManager.rebuild_instance``)."""
+    if m.migration_type in _RESIZES or m.status == "accepted":
+        return "error"
+    return "failed"
 
 
 @dataclass
@@ -107,10 +127,15 @@ class _Migration:
     old_flavor: str
     new_flavor: str
     status: str
+    #: The source's ``_destroy_evacuated_instances`` removed it from the instance's
+    #: allocation (an evacuation only).
+    source_cleaned: bool = False
+    #: The destination's claim was written (an evacuation only).
+    claimed: bool = False
 
     @property
     def in_progress(self) -> bool:
-        return self.status not in TERMINAL[self.migration_type]
+        return self.status not in _ENDED
 
 
 def _nonempty(allocs: Allocations) -> bool:
@@ -352,11 +377,39 @@ class PlacementTracker:
                 return mid, m
         return None
 
+    def _newest_of(self, iid: str) -> tuple[str, _Migration] | None:
+        found = None
+        for mid, m in self.migrations.items():
+            if m.instance == iid:
+                found = mid, m
+        return found
+
+    def _gone(self, iid: str) -> _Migration | None:
+        """The evacuation whose source restarted before the instance landed: the source
+        dropped the instance, the rebuild on the destination is still to finish."""
+        found = self._newest_of(iid)
+        inst = self.instances.get(iid)
+        if found is None or inst is None or inst.vm_state == "deleted":
+            return None
+        m = found[1]
+        if m.migration_type == EVACUATION and m.source_cleaned and inst.host == m.source:
+            return m
+        return None
+
+    def _waiting(self, iid: str) -> _Migration | None:
+        """A done evacuation whose source (down) has not cleaned up: Placement still holds
+        the source in the instance's allocation."""
+        for m in self.migrations.values():
+            if (m.instance == iid and m.migration_type == EVACUATION and m.status == "done"
+                    and not m.source_cleaned):
+                return m
+        return None
+
     def _movable(self, step: Step, need_host_up: bool = True) -> _Instance:
         """Nova's API checks before a move: the instance exists, has no task, hosts are up."""
         self._check_known(step)
         inst = self._existing(step.instance)
-        if self._in_progress_of(step.instance) is not None:
+        if self._in_progress_of(step.instance) is not None or self._gone(step.instance):
             raise _Rejected(f"instance {step.instance} already has an in-progress migration")
         if need_host_up:
             self._require_up(inst.host)
@@ -414,6 +467,14 @@ class PlacementTracker:
     def _tree(self, host: str) -> set[str]:
         return {self.root[host], *self.device_rp[host].values()}
 
+    def _refused(self, mid: str, m: _Migration, e: AllocationRefused) -> None:
+        """A refused claim is reported rejected and leaves no record.  Nova 34's
+        conductor ends its record ``error`` (``MigrationTask.rollback``,
+        ``_live_migrate``, ``ComputeTaskManager.rebuild_instance``); the spec has a
+        rejected step change nothing, so that waits for it (docs/spec.md, "The
+        blueprint, Nova 34 and movecheck", pending)."""
+        raise _Rejected(self._refusal(m.dest, e)) from None
+
     def _move_claim(self, mid: str, iid: str, dest: str, flavor: str) -> list[str]:
         """Conductor + scheduler for resize, cold and live migration (Queens and later).
 
@@ -429,10 +490,10 @@ class PlacementTracker:
         try:
             if _nonempty(allocs):
                 self.client.claim_resources(inst_c, allocs)
-        except AllocationRefused as e:
+        except AllocationRefused:
             if moved:
                 self.client.move_allocations(mig_c, inst_c)
-            raise _Rejected(self._refusal(dest, e)) from None
+            raise
         return picked
 
     def _refusal(self, host: str, e: AllocationRefused) -> str:
@@ -458,21 +519,24 @@ class PlacementTracker:
         """
         iid = m.instance
         landed = m.status in LANDED[m.migration_type]
+        status = _failure_status(m)
+        inst = self.instances[iid]
+        # _error_out_instance_on_exception: ERROR after the claim of a resize, cold
+        # migration or evacuation; a live-migration rollback keeps the vm_state.
+        if m.migration_type != LIVE_MIGRATION and m.status != "accepted":
+            inst.vm_state = "error"
+        elif inst.vm_state == "resized":
+            inst.vm_state = "active"
         if m.migration_type == EVACUATION:
             if m.status == "pre-migrating":
                 self.client.remove_providers_from_allocation(self._inst_uuid(iid), self._tree(m.dest))
-            elif m.status == "done":
-                self.client.remove_providers_from_allocation(self._inst_uuid(iid),
-                                                             self._tree(m.source))
         elif landed:
             self.client.delete_allocation_for_consumer(self._mig_uuid(mid))
         else:
             self.client.move_allocations(self._mig_uuid(mid), self._inst_uuid(iid))
-        inst = self.instances[iid]
         if landed:
             inst.flavor = m.new_flavor
-        inst.vm_state = "active"
-        m.status = FAILURE_STATUS[m.migration_type]
+        m.status = status
 
     # ------------------------------------------------------------------ steps
 
@@ -499,11 +563,26 @@ class PlacementTracker:
         found = self._in_progress_of(step.instance)
         if found is not None:
             mid, m = found
-            self._rollback(m, mid)
+            if m.migration_type in _RESIZES and m.status in ("finished", "confirming"):
+                # API._confirm_resize_on_deleting -> confirm_resize on the source:
+                # the migration's (source) allocation is deleted.
+                self.client.delete_allocation_for_consumer(self._mig_uuid(mid))
+                m.status = "confirmed"
+            else:
+                self._rollback(m, mid)
         status, _ = self.service.call("DELETE", f"/allocations/{self._inst_uuid(step.instance)}")
         if status not in (204, 404):  # 404: a flavor of all zeros never allocated anything
             raise AssertionError(f"DELETE /allocations answered {status}")
         self.instances[step.instance].vm_state = "deleted"
+
+    def _step_reset_state(self, step: Step) -> None:
+        """``os-resetState``: an admin sets an instance in ERROR back to active (Nova's
+        API database only; nothing is sent to Placement)."""
+        self._check_known(step)
+        inst = self._existing(step.instance)
+        if inst.vm_state != "error":
+            raise _Rejected(f"instance {step.instance} is {inst.vm_state}, not error")
+        inst.vm_state = "active"
 
     def _step_resize_claim(self, step: Step) -> list[str]:
         inst = self._movable(step)
@@ -511,10 +590,14 @@ class PlacementTracker:
             raise _Rejected(f"instance {step.instance} is {inst.vm_state}, not active")
         if step.dest == inst.host and step.flavor == inst.flavor:
             raise _Rejected("a cold migration must change host")
-        picked = self._move_claim(step.migration, step.instance, step.dest, step.flavor)
         mtype = RESIZE if step.flavor != inst.flavor else MIGRATION
-        self.migrations[step.migration] = _Migration(
-            step.instance, mtype, inst.host, step.dest, inst.flavor, step.flavor, "pre-migrating")
+        m = _Migration(step.instance, mtype, inst.host, step.dest, inst.flavor, step.flavor,
+                       "pre-migrating")
+        try:
+            picked = self._move_claim(step.migration, step.instance, step.dest, step.flavor)
+        except AllocationRefused as e:
+            self._refused(step.migration, m, e)
+        self.migrations[step.migration] = m
         return picked
 
     def _step_live_claim(self, step: Step) -> list[str]:
@@ -523,10 +606,13 @@ class PlacementTracker:
             raise _Rejected(f"instance {step.instance} is {inst.vm_state}, not active")
         if step.dest == inst.host:
             raise _Rejected("a live migration must change host")
-        picked = self._move_claim(step.migration, step.instance, step.dest, inst.flavor)
-        self.migrations[step.migration] = _Migration(
-            step.instance, LIVE_MIGRATION, inst.host, step.dest, inst.flavor, inst.flavor,
-            "accepted")
+        m = _Migration(step.instance, LIVE_MIGRATION, inst.host, step.dest, inst.flavor,
+                       inst.flavor, "accepted")
+        try:
+            picked = self._move_claim(step.migration, step.instance, step.dest, inst.flavor)
+        except AllocationRefused as e:
+            self._refused(step.migration, m, e)
+        self.migrations[step.migration] = m
         return picked
 
     def _step_evacuate_start(self, step: Step) -> None:
@@ -537,6 +623,10 @@ class PlacementTracker:
             raise _Rejected(f"cannot evacuate from {inst.host}: the host is up")
         if step.dest == inst.host:
             raise _Rejected("an evacuation must change host")
+        waiting = self._waiting(step.instance)
+        if waiting is not None:  # the spec keeps one such wait per instance
+            raise _Rejected(f"instance {step.instance} still waits for {waiting.source} to clean "
+                            "up an earlier evacuation")
         self.migrations[step.migration] = _Migration(
             step.instance, EVACUATION, inst.host, step.dest, inst.flavor, inst.flavor, "accepted")
 
@@ -547,6 +637,9 @@ class PlacementTracker:
             raise _Rejected(f"migration {step.migration} is a {m.migration_type}")
         if m.status not in before:
             raise _Rejected(f"migration {step.migration} is {m.status}, not {' or '.join(sorted(before))}")
+        if m.status == "completed" and not self._rebuild_pending(m, step.kind == "finish_evacuation"):
+            raise _Rejected(f"migration {step.migration} is completed, not "
+                            f"{' or '.join(sorted(before - {'completed'}))}")
         for side in sides:
             self._require_up(getattr(m, side))
         picked = getattr(self, "_effect_" + step.kind, lambda mid, m: None)(step.migration, m)
@@ -583,24 +676,37 @@ class PlacementTracker:
         """``_rollback_live_migration`` -> ``_revert_allocation``: migration -> instance."""
         self.client.move_allocations(self._mig_uuid(mid), self._inst_uuid(m.instance))
 
+    def _rebuild_pending(self, m: _Migration, claimed: bool) -> bool:
+        """The source cleaned up before the rebuild finished (``completed`` over
+        ``accepted`` or ``pre-migrating``); the destination has (``claimed``) or has
+        not claimed yet."""
+        return self._gone(m.instance) is m and m.claimed == claimed
+
     def _effect_rebuild_claim(self, mid: str, m: _Migration) -> list[str]:
         """The scheduler's evacuation claim: the instance holds source + dest
-        (``claim_resources_on_destination``); Placement's 409 refuses it."""
+        (``claim_resources_on_destination``); Placement's 409 refuses it and the
+        conductor ends the record ``error``."""
         allocs, picked = self._claim_request(m.dest, m.new_flavor)
         try:
             if _nonempty(allocs):
                 self.client.claim_resources(self._inst_uuid(m.instance), allocs)
         except AllocationRefused as e:
-            raise _Rejected(self._refusal(m.dest, e)) from None
+            self._refused(mid, m, e)
+        m.claimed = True
         return picked
 
     def _effect_finish_evacuation(self, mid: str, m: _Migration) -> None:
-        self.instances[m.instance].host = m.dest
+        """``rebuild_instance`` ends: the instance is on the destination, ACTIVE."""
+        inst = self.instances[m.instance]
+        inst.host, inst.vm_state = m.dest, "active"
 
     def _step_fail(self, step: Step) -> None:
         m = self._migration(step)
         if not m.in_progress:
             raise _Rejected(f"migration {step.migration} is {m.status} (terminal)")
+        if self._gone(m.instance) is m:  # the spec lets that rebuild finish
+            raise _Rejected(f"migration {step.migration}: its source {m.source} has already "
+                            "dropped the instance")
         self._rollback(m, step.migration)
 
     def _step_host_down(self, step: Step) -> None:
@@ -611,29 +717,43 @@ class PlacementTracker:
         self.up[step.host] = False
 
     def _step_host_up(self, step: Step) -> None:
-        """nova-compute starts: ``init_host`` -> ``_destroy_evacuated_instances`` removes
-        the source tree from each evacuated instance's allocation
-        (``remove_provider_tree_from_instance_allocation``); an evacuation that
-        had not finished is rolled back (movecheck's choice, bug 1764883)."""
+        """nova-compute starts: ``init_host`` -> ``_destroy_evacuated_instances``: every
+        evacuation away from the host in ``accepted``, ``pre-migrating`` or ``done``
+        whose instance is not deleted has the source tree removed from the
+        instance's allocation (``remove_provider_tree_from_instance_allocation``)
+        and is written ``completed``; the destination carries on."""
         self._check_known(step)
         if self.up[step.host]:
             raise _Rejected(f"host {step.host} is already up")
         self.up[step.host] = True
         for mid, m in self.migrations.items():
-            if m.migration_type != EVACUATION or m.source != step.host or not m.in_progress:
+            if (m.migration_type != EVACUATION or m.source != step.host
+                    or m.status not in ("accepted", "pre-migrating", "done")
+                    or self.instances[m.instance].vm_state == "deleted"
+                    or self._gone(m.instance) is m):
                 continue
-            if m.status == "done":
-                self.client.remove_providers_from_allocation(self._inst_uuid(m.instance),
-                                                             self._tree(m.source))
+            self.client.remove_providers_from_allocation(self._inst_uuid(m.instance),
+                                                         self._tree(m.source))
+            m.source_cleaned = True
+            # A done evacuation the instance has moved on from keeps its status (the
+            # spec's; Nova writes completed on it too).
+            if self._newest_of(m.instance)[0] == mid:
                 m.status = "completed"
-            else:
-                self._rollback(m, mid)
 
     def _step_audit(self, step: Step) -> None:
         """``update_available_resource``: since Pike/Queens the compute's periodic
         does not write allocations for counted classes, so nothing is sent."""
         self._check_known(step)
         self._require_up(step.host)
+        # _cleanup_incomplete_migrations: the error migration of a deleted instance on
+        # this host, the instance's host being another, becomes failed (the newest
+        # record only, as the spec keeps older ones).
+        for mid, m in self.migrations.items():
+            inst = self.instances[m.instance]
+            if (m.status == "error" and step.host in (m.source, m.dest)
+                    and inst.vm_state == "deleted" and inst.host != step.host
+                    and self._newest_of(m.instance)[0] == mid):
+                m.status = "failed"
 
 
 def placement_factory(db_url: str | None = None) -> PlacementTracker:

@@ -14,22 +14,27 @@
 const readline = require("readline");
 const RCS = ["VCPU", "MEMORY_MB", "DISK_GB"];
 const FIELD = { VCPU: "vcpus", MEMORY_MB: "memory_mb", DISK_GB: "disk_gb" };
-const TERMINAL = {
-  resize: ["confirmed", "reverted", "error"], migration: ["confirmed", "reverted", "error"],
-  "live-migration": ["completed", "cancelled", "failed"], evacuation: ["completed", "error"],
+// Statuses in which a move is over (Nova 34's audit leaves them out, plus error).
+const FINISHED = {
+  resize: ["confirmed", "reverted", "error", "failed"], migration: ["confirmed", "reverted", "error", "failed"],
+  "live-migration": ["completed", "cancelled", "error", "failed"], evacuation: ["done", "completed", "error", "failed"],
 };
 const LANDED = {
   resize: ["post-migrating", "finished", "confirming", "reverting"],
   migration: ["post-migrating", "finished", "confirming", "reverting"],
-  "live-migration": [], evacuation: ["done"],
+  "live-migration": [], evacuation: [],
 };
 const DEST_CLAIMED = {
   resize: ["pre-migrating", "migrating"], migration: ["pre-migrating", "migrating"],
   "live-migration": ["accepted", "queued", "preparing", "running"], evacuation: ["pre-migrating"],
 };
-const FAILURE = { resize: "error", migration: "error", "live-migration": "failed", evacuation: "error" };
+const RES = ["resize", "migration"];
+// The status a failure writes: error before the destination's claim (the conductor)
+// and for a resize or cold migration; failed after the claim of a live migration or
+// an evacuation.
+const failureStatus = (m) => (RES.includes(m.type) || m.status === "accepted") ? "error" : "failed";
 const PARAMS = {
-  boot: ["instance", "host", "flavor"], delete: ["instance"],
+  boot: ["instance", "host", "flavor"], delete: ["instance"], reset_state: ["instance"],
   resize_claim: ["migration", "instance", "dest", "flavor"], live_claim: ["migration", "instance", "dest"],
   evacuate_start: ["migration", "instance", "dest"], host_down: ["host"], host_up: ["host"], audit: ["host"],
 };
@@ -52,9 +57,14 @@ function reset(c) {
 }
 
 const vec = (f) => RCS.map((rc) => flavors[f][FIELD[rc]]);
-const terminal = (m) => TERMINAL[m.type].includes(m.status);
+const finished = (m) => FINISHED[m.type].includes(m.status);
 const findMig = (id) => migs.find((m) => m.id === id);
-const inProgressOf = (iid) => migs.find((m) => m.instance === iid && !terminal(m));
+const latestOf = (iid) => { let l = null; for (const m of migs) if (m.instance === iid) l = m; return l; };
+// An evacuation whose source came back before the instance landed: the source dropped
+// the instance (i.gone names it); the rebuild on the destination is still to finish.
+const gone = (m) => { const i = inst[m.instance]; return !!i && i.gone === m.id; };
+const inProgress = (m) => !finished(m) || gone(m);
+const inProgressOf = (iid) => migs.find((m) => m.instance === iid && inProgress(m));
 const alive = (iid) => inst[iid] && inst[iid].vm_state !== "deleted";
 
 function charge(host, flavor, sign) {
@@ -87,14 +97,16 @@ function fits(host, k, amount) {
 
 // What a migration holds apart from its instance (nova/compute/resource_tracker.py _update_usage_from_migration).
 function migrationHold(m) {
-  if (terminal(m)) return null;
+  if (!inProgress(m)) return null;
   if (LANDED[m.type].includes(m.status)) return [m.source, m.old];
   if (DEST_CLAIMED[m.type].includes(m.status)) return [m.dest, m.new];
+  const i = inst[m.instance];
+  if (gone(m) && i.mc && i.mc.mid === m.id) return [m.dest, m.new];
   return null;
 }
 
 function chargedFlavor(i) {
-  if (i.vm_state === "deleted") return null;
+  if (i.vm_state === "deleted" || i.gone) return null;
   if (i.mc && i.new_flavor) {
     const m = findMig(i.mc.mid);
     if (m && m.status === "post-migrating") return i.new_flavor;
@@ -114,12 +126,17 @@ function recomputed(host) {
     const h = migrationHold(m);
     if (h && h[0] === host) add(h[1]);
   }
+  // A dead source still holds an evacuated instance until it restarts.
+  for (const i of Object.values(inst)) if (i.wait && i.wait.src === host) add(i.wait.flv);
   return u;
 }
 
 function deviceHolds() {
   const out = [];
-  for (const i of Object.values(inst)) if (i.vm_state !== "deleted") for (const d of i.devices) out.push([i.host, d, i.id]);
+  for (const i of Object.values(inst)) {
+    if (i.vm_state !== "deleted" && !i.gone) for (const d of i.devices) out.push([i.host, d, i.id]);
+    if (i.wait) for (const d of i.wait.dev) out.push([i.wait.src, d, i.id]);
+  }
   for (const m of migs) {
     const h = migrationHold(m);
     const i = inst[m.instance];
@@ -166,10 +183,11 @@ function statusGuard(s, types, statuses, up) {
   return null;
 }
 
-const RES = ["resize", "migration"];
 const GUARDS = {
   boot: (s) => inst[s.instance] ? "already booted" : !hosts[s.host].up ? "host down" : claimCheck(s.host, s.flavor),
   delete: (s) => alive(s.instance) ? null : `instance ${s.instance} does not exist`,
+  reset_state: (s) => !alive(s.instance) ? `instance ${s.instance} does not exist`
+    : inst[s.instance].vm_state === "error" ? null : `instance ${s.instance} is not in error`,
   resize_claim: (s) => {
     const r = movable(s, true); if (r) return r;
     const i = inst[s.instance];
@@ -189,6 +207,7 @@ const GUARDS = {
     const i = inst[s.instance];
     if (hosts[i.host].up) return "the host is up";
     if (s.dest === i.host) return "an evacuation must change host";
+    if (i.wait) return `instance ${i.id} still waits for ${i.wait.src} to clean up an earlier evacuation`;
     return null;
   },
   resize_migrate: (s) => statusGuard(s, RES, ["pre-migrating"], ["source"]),
@@ -203,13 +222,27 @@ const GUARDS = {
   live_run: (s) => statusGuard(s, ["live-migration"], ["preparing"], ["source"]),
   live_complete: (s) => statusGuard(s, ["live-migration"], ["running"], ["source", "dest"]),
   live_abort: (s) => statusGuard(s, ["live-migration"], ["queued", "preparing", "running"], ["source", "dest"]),
+  // Also over completed when the source came back early: the destination is not told.
   rebuild_claim: (s) => {
-    const r = statusGuard(s, ["evacuation"], ["accepted"], ["dest"]); if (r) return r;
+    const r = statusGuard(s, ["evacuation"], ["accepted", "completed"], ["dest"]); if (r) return r;
     const m = findMig(s.migration);
+    const i = inst[m.instance];
+    if (m.status === "completed" && !(gone(m) && !i.mc)) return `migration ${m.id} is completed`;
     return claimCheck(m.dest, m.new);
   },
-  finish_evacuation: (s) => statusGuard(s, ["evacuation"], ["pre-migrating"], ["dest"]),
-  fail: (s) => { const m = findMig(s.migration); return !m ? "unknown migration" : terminal(m) ? "terminal" : null; },
+  finish_evacuation: (s) => {
+    const r = statusGuard(s, ["evacuation"], ["pre-migrating", "completed"], ["dest"]); if (r) return r;
+    const m = findMig(s.migration);
+    if (m.status === "completed" && !(gone(m) && inst[m.instance].mc)) return `migration ${m.id} is completed`;
+    return null;
+  },
+  fail: (s) => {
+    const m = findMig(s.migration);
+    if (!m) return "unknown migration";
+    if (finished(m)) return "finished";
+    if (gone(m)) return "its source has already dropped the instance";
+    return null;
+  },
   host_down: (s) => hosts[s.host].up ? null : "already down",
   host_up: (s) => hosts[s.host].up ? "already up" : null,
   audit: (s) => hosts[s.host].up ? null : "host down",
@@ -231,13 +264,17 @@ function failMove(m) {
   releaseHold(m);
   const i = inst[m.instance];
   if (LANDED[m.type].includes(m.status)) i.flavor = m.new;
-  Object.assign(i, { vm_state: "active", old_flavor: null, new_flavor: null, mc: null });
-  m.status = FAILURE[m.type];
+  // _error_out_instance_on_exception: ERROR after the claim of a resize, cold
+  // migration or evacuation; a live-migration rollback keeps the vm_state.
+  const errorOut = RES.includes(m.type) || (m.type === "evacuation" && m.status !== "accepted");
+  const vm = errorOut ? "error" : i.vm_state === "resized" ? "active" : i.vm_state;
+  Object.assign(i, { vm_state: vm, old_flavor: null, new_flavor: null, mc: null });
+  m.status = failureStatus(m);
 }
 
 function endMove(m, status) {
   releaseHold(m);
-  Object.assign(inst[m.instance], { old_flavor: null, new_flavor: null, mc: null, vm_state: "active" });
+  Object.assign(inst[m.instance], { old_flavor: null, new_flavor: null, mc: null, vm_state: "active", gone: null });
   m.status = status;
 }
 
@@ -264,14 +301,21 @@ function create(s, type, old, nw, status) {
 }
 
 const EFFECTS = {
-  boot: (s, p) => { charge(s.host, s.flavor, +1); inst[s.instance] = { id: s.instance, vm_state: "active", host: s.host, flavor: s.flavor, old_flavor: null, new_flavor: null, devices: p, mc: null }; },
+  boot: (s, p) => { charge(s.host, s.flavor, +1); inst[s.instance] = { id: s.instance, vm_state: "active", host: s.host, flavor: s.flavor, old_flavor: null, new_flavor: null, devices: p, mc: null, gone: null, wait: null }; },
+  // API._delete: a RESIZED instance's resize is confirmed first
+  // (_confirm_resize_on_deleting); any other move fails; the instance's whole
+  // allocation goes, a waiting source's share included.
   delete: (s) => {
-    const m = inProgressOf(s.instance);
-    if (m) failMove(m);
     const i = inst[s.instance];
-    charge(i.host, i.flavor, -1);
-    Object.assign(i, { vm_state: "deleted", devices: [], old_flavor: null, new_flavor: null, mc: null });
+    const m = inProgressOf(s.instance);
+    if (m && gone(m)) releaseHold(m);
+    else if (m && RES.includes(m.type) && ["finished", "confirming"].includes(m.status)) endMove(m, "confirmed");
+    else if (m) failMove(m);
+    if (!i.gone) charge(i.host, i.flavor, -1);
+    if (i.wait) charge(i.wait.src, i.wait.flv, -1);
+    Object.assign(i, { vm_state: "deleted", devices: [], old_flavor: null, new_flavor: null, mc: null, gone: null, wait: null });
   },
+  reset_state: (s) => { inst[s.instance].vm_state = "active"; },
   resize_claim: (s, p) => {
     const i = inst[s.instance];
     const m = create(s, s.flavor !== i.flavor ? "resize" : "migration", i.flavor, s.flavor, "pre-migrating");
@@ -305,19 +349,42 @@ const EFFECTS = {
   live_abort: (s) => endMove(findMig(s.migration), "cancelled"),
   evacuate_start: (s) => { const i = inst[s.instance]; create(s, "evacuation", i.flavor, i.flavor, "accepted"); },
   rebuild_claim: (s, p) => { const m = findMig(s.migration); m.status = "pre-migrating"; claimMove(m, p); },
-  finish_evacuation: (s) => { const m = findMig(s.migration); m.status = "done"; land(m); },
+  finish_evacuation: (s) => {
+    const m = findMig(s.migration);
+    const i = inst[m.instance];
+    // Unless the source came back already, it keeps the old flavor and devices
+    // until it restarts: the instance waits for its clean-up.
+    const wait = i.gone ? null : { src: m.source, flv: m.old, dev: i.mc.old };
+    land(m);
+    Object.assign(i, { mc: null, gone: null, wait, vm_state: "active" });
+    m.status = "done";
+  },
   fail: (s) => failMove(findMig(s.migration)),
   host_down: (s) => { hosts[s.host].up = false; },
   host_up: (s) => {
     hosts[s.host].up = true;
-    // init_host: _destroy_evacuated_instances.
-    for (const m of migs) {
-      if (m.type !== "evacuation" || m.source !== s.host) continue;
-      if (m.status === "done") endMove(m, "completed");
-      else if (!terminal(m)) failMove(m);
+    // init_host: _destroy_evacuated_instances takes the evacuations from this host
+    // that are accepted, pre-migrating or done: the source's share goes and the
+    // instance's latest record says completed; the destination carries on.
+    for (const i of Object.values(inst)) {
+      if (i.wait && i.wait.src === s.host) { charge(i.wait.src, i.wait.flv, -1); i.wait = null; }
+      const m = latestOf(i.id);
+      if (!m || m.type !== "evacuation" || m.source !== s.host || !alive(i.id) || i.gone) continue;
+      if (!["accepted", "pre-migrating", "done"].includes(m.status)) continue;
+      if (m.status !== "done") { charge(i.host, chargedFlavor(i), -1); i.gone = m.id; }
+      m.status = "completed";
     }
   },
-  audit: (s) => { hosts[s.host].usage = recomputed(s.host); },
+  audit: (s) => {
+    hosts[s.host].usage = recomputed(s.host);
+    // _cleanup_incomplete_migrations: a deleted instance's error migration on this
+    // host, the instance's host being another, becomes failed.
+    for (const i of Object.values(inst)) {
+      const m = latestOf(i.id);
+      if (i.vm_state === "deleted" && m && m.status === "error" && i.host !== s.host
+          && (m.source === s.host || m.dest === s.host)) m.status = "failed";
+    }
+  },
 };
 
 function apply(s) {

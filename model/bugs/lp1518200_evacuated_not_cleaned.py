@@ -4,7 +4,12 @@ Fixed by a79ac83bae: ``_destroy_evacuated_instances`` looked
 only for ``accepted`` evacuations, but by then the status had moved on to
 ``done``, so the source kept holding the evacuated instance forever.
 
-The change: on ``host_up`` only ``accepted`` evacuations are handled.
+Today's ``_destroy_evacuated_instances`` (Nova 34) takes ``accepted``,
+``pre-migrating`` and ``done`` alike; a ``done`` evacuation left alone keeps its
+status and the down source's share of the instance's allocation
+(``remove_provider_tree_from_instance_allocation`` never runs).
+
+The change: on ``host_up`` only ``accepted`` evacuations are cleaned up.
 """
 
 from movecheck.model.bugs._base import buggy_tracker
@@ -16,8 +21,7 @@ SUMMARY = "a restarted source looks only for accepted evacuations and never clea
 
 
 class OnlyAcceptedCleaned(NovaCloud):
-    EVACUATION_DONE = ()  # the bug: done evacuations are not looked at
-    EVACUATION_UNFINISHED = ("accepted",)
+    EVACUATION_CLEANED_UP = ("accepted",)  # the bug: done evacuations are not looked at
 
 
 Tracker = buggy_tracker(__name__, __doc__, nova=OnlyAcceptedCleaned)

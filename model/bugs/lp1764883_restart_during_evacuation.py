@@ -5,7 +5,12 @@ Fixed by c4988cdabf (Rocky 18.0.0): ``_destroy_evacuated_instances`` looked for
 source that came back while the destination was rebuilding raced it and the
 evacuation was never resolved.
 
-The change: on ``host_up`` a ``pre-migrating`` evacuation is left alone.
+Today (Nova 34) the restarted source cleans a ``pre-migrating`` evacuation up
+like the others: ``completed``, the source dropped from the instance's
+allocation, while the destination finishes the rebuild.
+
+The change: on ``host_up`` a ``pre-migrating`` evacuation is left alone (the
+source keeps counting the instance).
 """
 
 from movecheck.model.bugs._base import buggy_tracker
@@ -17,7 +22,7 @@ SUMMARY = "a restarted source ignores an evacuation that is still being rebuilt"
 
 
 class RebuildingNotResolved(NovaCloud):
-    EVACUATION_UNFINISHED = ("accepted",)  # the bug: pre-migrating is missing
+    EVACUATION_CLEANED_UP = ("accepted", "done")  # the bug: pre-migrating is missing
 
 
 Tracker = buggy_tracker(__name__, __doc__, nova=RebuildingNotResolved)

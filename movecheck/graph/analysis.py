@@ -64,12 +64,18 @@ def analyse(g: nx.DiGraph, migration_type: str | None = None) -> dict:
     unreachable = [n for n in g.nodes if n not in reach]
     dead_ends = [n for n in g.nodes if n not in terminal and g.out_degree(n) == 0]
     terminal_exits = [n for n in terminal if g.out_degree(n) > 0]
-    cycles = [
-        sorted(c) for c in nx.strongly_connected_components(g)
-        if len(c) > 1 or any(g.has_edge(n, n) for n in c)
-    ]
-    cycles.sort()
-    path = _longest_from(g, initial)
+    def sccs(h):
+        out = [sorted(c) for c in nx.strongly_connected_components(h)
+               if len(c) > 1 or any(h.has_edge(n, n) for n in c)]
+        return sorted(out)
+
+    # Edges marked ``rewrite`` write over a finished status (Nova's Migration.save
+    # has no compare-and-swap): the cycles they close are reported apart and are
+    # not a fault of the machine.
+    own = g.edge_subgraph([(a, b) for a, b, d in g.edges(data=True) if not d.get("rewrite")])
+    cycles = sccs(own)
+    rewrite_cycles = [c for c in sccs(g) if c not in cycles]
+    path = _longest_from(g, initial)  # (a simple path, rewrites included)
     steps = [", ".join(g.edges[a, b].get("steps", ())) for a, b in zip(path, path[1:], strict=False)]
     return {
         "migration_type": migration_type or g.graph.get("migration_type"),
@@ -81,6 +87,7 @@ def analyse(g: nx.DiGraph, migration_type: str | None = None) -> dict:
         "dead_ends": dead_ends,
         "terminal_with_exit": terminal_exits,
         "strongly_connected_components": cycles,
+        "rewrite_cycles": rewrite_cycles,
         "longest_acyclic_path": path,
         "longest_acyclic_path_steps": steps,
         "ok": not (unreachable or dead_ends or terminal_exits or cycles),
@@ -99,6 +106,7 @@ def analysis_text(result: dict) -> list[str]:
         return ", ".join(xs) if xs else "none"
 
     sccs = result["strongly_connected_components"]
+    rewrite_cycles = result.get("rewrite_cycles", [])
     path = result["longest_acyclic_path"]
     return [
         f"{result['migration_type']}: {result['statuses']} statuses (with ∅), "
@@ -108,5 +116,7 @@ def analysis_text(result: dict) -> list[str]:
         f"  terminal statuses with an exit: {names(result['terminal_with_exit'])}",
         f"  cycles (strongly connected components): "
         f"{'; '.join('{' + ', '.join(c) + '}' for c in sccs) if sccs else 'none'}",
+        f"  cycles through rewrites of a finished status: "
+        f"{'; '.join('{' + ', '.join(c) + '}' for c in rewrite_cycles) if rewrite_cycles else 'none'}",
         f"  longest acyclic path ({max(len(path) - 1, 0)} steps): {' -> '.join(path)}",
     ]

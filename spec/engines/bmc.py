@@ -108,7 +108,7 @@ class BMC:
             sl = s.slots[i]
             nxt = s.nmig + 1
             out += [StepArgs("boot", instance=i, host=h, flavor=f) for h in range(P.H) for f in range(F)]
-            out.append(StepArgs("delete", instance=i))
+            out += [StepArgs(k, instance=i) for k, sd in STEPS.items() if sd.params == ("instance",)]
             for h in range(P.H):
                 out += [StepArgs("resize_claim", migration=nxt, instance=i, dest=h, flavor=f)
                         for f in range(F)]

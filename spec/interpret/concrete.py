@@ -26,7 +26,7 @@ from typing import NamedTuple
 from movecheck.spec.allocations import expected_allocations
 from movecheck.spec.state import ST, STATUSES, TY, Slot, State, Vector
 from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
-from movecheck.spec.steps import CREATING_STEPS, REASONS, STEPS, StepDef, charges, device_holds, say
+from movecheck.spec.steps import REASONS, STEPS, StepDef, charges, device_holds, say
 from movecheck.spec.vocab import (
     RESOURCE_CLASSES,
     VM_DELETED,
@@ -78,6 +78,7 @@ class Spec:
     rules: dict[str, StepDef] = STEPS
 
     NONE = None  # no flavor
+    NO_HOST = None  # no host
     NO_DEVICES: tuple[str, ...] = ()
     ZERO = ZERO
 
@@ -298,10 +299,10 @@ class Spec:
         k = self.slot.get(iid)
         if k is None:
             return None
-        m = state.slots[k].migration()
-        if m is not None and m.status not in TERMINAL[m.migration_type]:
-            return m
-        return None
+        from movecheck.spec.steps import in_progress
+
+        sl = state.slots[k]
+        return sl.migration() if in_progress(sl) else None
 
     def is_up(self, state: State, host: str) -> bool:
         return state.up[self.host_index[host]]
@@ -330,12 +331,14 @@ class Spec:
                     return k, sl
             for seq, m in s.retired:
                 if m.id == mid:
-                    # A retired record: terminal, so every migration step's guard refuses
-                    # it, with its status as the reason.
+                    # A retired record: finished, so every migration step's guard refuses
+                    # it, with its status as the reason (the slot's facts about its
+                    # latest move, ``gone`` and the context, are not this record's).
                     k = self.slot[m.instance]
                     return k, s.slots[k]._replace(
                         mid=m.id, mseq=seq, mtype=TY[m.migration_type], mst=ST[m.status],
-                        msrc=m.source, mdst=m.dest, mold=m.old_flavor, mnew=m.new_flavor)
+                        msrc=m.source, mdst=m.dest, mold=m.old_flavor, mnew=m.new_flavor,
+                        gone=False, mc=False)
         return None
 
     def _check_names(self, step: Step) -> Rejection | None:
@@ -470,7 +473,7 @@ class Spec:
             if sl.vm == 0:  # never booted
                 yield from self._steps("boot", sl.iid)
             elif sl.vm != 3:  # not deleted
-                yield from self._steps("delete", sl.iid)
+                yield from self._steps("instance", sl.iid)
                 if fresh is not None:
                     yield from self._steps("move", sl.iid, fresh)
         moving = sorted((sl.mseq, sl) for sl in state.slots
@@ -488,8 +491,9 @@ class Spec:
             if what == "boot":
                 out = tuple(Step("boot", instance=key[1], host=h, flavor=f)
                             for h in hosts for f in flavors)
-            elif what == "delete":
-                out = (Step("delete", instance=key[1]),)
+            elif what == "instance":  # delete, reset_state: steps on the instance alone
+                out = tuple(Step(k, instance=key[1]) for k, sd in self.rules.items()
+                            if sd.params == ("instance",))
             elif what == "move":
                 iid, mid = key[1], key[2]
                 out = tuple(s for h in hosts for s in (
@@ -552,7 +556,7 @@ _MOVE_STEPS = {
         s for s in dict.fromkeys(
             step for _, _, d in STATUS_MACHINES[t].edges(data=True) for step in d["steps"]
         )
-        if s not in ("fail", "delete", "host_up") and s not in CREATING_STEPS
+        if s != "fail" and STEPS[s].acts == "migration"
     )
     for t in STATUS_MACHINES
 }

@@ -178,10 +178,16 @@ class Slot:
     mold: Any
     mnew: Any
     older: Any  # retired records still in progress (0 when single_move holds)
+    gone: Any  # an evacuation's source dropped the instance before it landed
+    wx: Any  # waiting for a source's clean-up
+    wsrc: Any  # that source
+    wflv: Any  # the flavor it holds
+    wdev: list  # the devices it holds (global)
 
     SCALARS = ("vm", "host", "flavor", "oldf", "newf", "mc", "mx", "mid", "mtype", "mst", "msrc",
-               "mdst", "mold", "mnew", "older")
-    VECTORS = ("dev", "mco", "mcn")
+               "mdst", "mold", "mnew", "older", "gone", "wx", "wsrc", "wflv")
+    VECTORS = ("dev", "mco", "mcn", "wdev")
+    BOOLS = ("mc", "mx", "gone", "wx")
 
     def _replace(self, **kw) -> Slot:
         return replace(self, **kw)
@@ -230,7 +236,7 @@ def fresh_state(P: Params, tag: str | None = None) -> SymState:
         n = lambda x: f"{t}_{x}{i}"  # noqa: E731
         return Slot(
             P.instances[i],
-            **{x: (z3.Bool(n(x)) if x in ("mc", "mx") else z3.Int(n(x))) for x in Slot.SCALARS},
+            **{x: (z3.Bool(n(x)) if x in Slot.BOOLS else z3.Int(n(x))) for x in Slot.SCALARS},
             **{x: [z3.Bool(f"{n(x)}_{g}") for g in range(P.G)] for x in Slot.VECTORS},
         )
 
@@ -294,7 +300,9 @@ def encode_state(spec: Spec, state: State, python: bool = False) -> SymState:
             mcn=gset(sl.mdst, sl.mcn), mx=B(sl.mx), mid=Iv(num(sl.mid) if sl.mx else 0),
             mtype=Iv(sl.mtype), mst=Iv(sl.mst), msrc=Iv(hidx.get(sl.msrc, 0)),
             mdst=Iv(hidx.get(sl.mdst, 0)), mold=Iv(fidx.get(sl.mold, 0)),
-            mnew=Iv(fidx.get(sl.mnew, 0)), older=Iv(sl.older)))
+            mnew=Iv(fidx.get(sl.mnew, 0)), older=Iv(sl.older), gone=B(sl.gone), wx=B(sl.wx),
+            wsrc=Iv(hidx.get(sl.wsrc, 0)), wflv=Iv(fidx.get(sl.wflv, NONE)),
+            wdev=gset(sl.wsrc, sl.wdev)))
     return SymState(
         up=[B(u) for u in state.up],
         usage=[[Iv(x) for x in row] for row in state.usage],
@@ -350,7 +358,9 @@ def decode(P: Params, model: z3.ModelRef, s: SymState, cloud: Cloud) -> tuple[Cl
             names(sl.mcn), mx, f"m{iv(sl.mid)}" if mx else None, iv(sl.mid) if mx else 0,
             t if 0 <= t < len(MIGRATION_TYPES) else 0, stc if 0 <= stc < len(STATUSES) else 0,
             hname(sl.msrc) if mx else None, hname(sl.mdst) if mx else None,
-            fname(sl.mold) if mx else None, fname(sl.mnew) if mx else None, iv(sl.older)))
+            fname(sl.mold) if mx else None, fname(sl.mnew) if mx else None, iv(sl.older),
+            bv(sl.gone), bv(sl.wx), hname(sl.wsrc) if bv(sl.wx) else None,
+            fname(sl.wflv) if bv(sl.wx) else None, names(sl.wdev)))
     state = State(up=tuple(bv(u) for u in s.up),
                   usage=tuple(tuple(iv(u) for u in row) for row in s.usage),
                   slots=tuple(slots))
@@ -452,6 +462,7 @@ class SymbolicSpec:
         self.max_migrations = P.max_migrations
 
     NONE = NONE
+    NO_HOST = 0  # a host field that does not apply (canonical_slot)
 
     # ------------------------------------------------------------ the operations rules use
 
@@ -661,7 +672,8 @@ class SymbolicSpec:
         """No instances, no migrations, zero usage; hosts up or down as given (free)."""
         conds = [EQ(s.nmig, 0)] + [u == 0 for row in s.usage for u in row]
         for sl in s.slots:
-            conds += [EQ(sl.vm, VM_NONE), NOT(sl.mx), EQ(sl.older, 0), NOT(sl.mc)]
+            conds += [EQ(sl.vm, VM_NONE), NOT(sl.mx), EQ(sl.older, 0), NOT(sl.mc), NOT(sl.gone),
+                      NOT(sl.wx)]
             conds += [canonical_slot(self.P, sl)]
         return AND(*conds)
 
@@ -673,6 +685,7 @@ def canonical_slot(P: Params, sl: Slot):
         IMP(EQ(sl.vm, VM_NONE), AND(EQ(sl.host, 0), EQ(sl.flavor, 0), EQ(sl.oldf, NONE),
                                        EQ(sl.newf, NONE), NOT(OR(*sl.dev)))),
         IMP(NOT(sl.mc), NOT(OR(*sl.mco, *sl.mcn))),
+        IMP(NOT(sl.wx), AND(EQ(sl.wsrc, 0), EQ(sl.wflv, NONE), NOT(OR(*sl.wdev)))),
         IMP(NOT(sl.mx), AND(*[EQ(getattr(sl, n), 0) for n in
                               ("mid", "mtype", "mst", "msrc", "mdst", "mold", "mnew")])),
     )
@@ -692,7 +705,7 @@ def well_typed(S: SymbolicSpec, s: SymState):
     conds = [s.nmig >= 0]
     for sl in s.slots:
         rng = lambda x, n: AND(x >= 0, x < n)  # noqa: E731
-        conds += [rng(sl.vm, 4), rng(sl.host, P.H), rng(sl.flavor, F), sl.older >= 0,
+        conds += [rng(sl.vm, len(VM_NAME) + 1), rng(sl.host, P.H), rng(sl.flavor, F), sl.older >= 0,
                   OR(EQ(sl.oldf, NONE), rng(sl.oldf, F)), OR(EQ(sl.newf, NONE), rng(sl.newf, F)),
                   canonical_slot(P, sl),
                   IMP(NOT(alive(sl)), AND(EQ(sl.oldf, NONE), EQ(sl.newf, NONE))),
@@ -700,7 +713,8 @@ def well_typed(S: SymbolicSpec, s: SymState):
                                  rng(sl.msrc, P.H), rng(sl.mdst, P.H), rng(sl.mold, F),
                                  rng(sl.mnew, F), STATUS_OF_TYPE.has(sl.mtype, sl.mst))),
                   IMP(sl.mx, NOT(EQ(sl.vm, VM_NONE))),
-                  IMP(sl.mc, sl.mx)]
+                  IMP(sl.mc, sl.mx),
+                  IMP(sl.wx, AND(rng(sl.wsrc, P.H), rng(sl.wflv, F)))]
     return AND(*conds)
 
 

@@ -310,20 +310,6 @@ def live_migrate_abort() -> Trace:
     return _delete(t, {"m1": "cancelled"}).close()
 
 
-#: Scenarios on paths where the spec already follows Nova 34.
-SCENARIOS = (resize_confirm, resize_confirm_reverse, resize_revert, resize_revert_reverse,
-             migrate_confirm, migration_confirm_resize_error, resize_confirm_same_host,
-             resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback,
-             live_migrate_abort)
-
-
-# ---------------------------------------------------------------------------
-# Scenarios on the paths where the spec does not follow Nova 34 yet
-# (docs/spec.md, "The blueprint, Nova 34 and movecheck", rows marked pending).
-# Today's spec must reject each at the line where Nova 34 differs (PENDING);
-# when the spec follows Nova there they move to SCENARIOS.
-
-
 def resize_delete_while_verify() -> Trace:
     """Deleting a server in VERIFY_RESIZE confirms the resize first
     (``API._confirm_resize_on_deleting``): the migration ends ``confirmed``."""
@@ -354,6 +340,27 @@ def evacuate_source_returns_during_rebuild() -> Trace:
     return t.close()
 
 
+def evacuate_source_returns_before_rebuild_finishes() -> Trace:
+    """The same race stopped before the destination finishes: the record ends
+    ``completed`` (``_destroy_evacuated_instances``), the source holds nothing, the
+    destination keeps its claim across its periodic, and deleting the server frees
+    it (the record stays ``completed``: ``API._delete`` leaves evacuations alone)."""
+    t = Trace("evacuate_source_returns_before_rebuild_finishes",
+              "regressions/test_bug_1764883.py TestEvacuationWithSourceReturningDuringRebuild "
+              "(before the rebuild finishes); compute/manager.py _destroy_evacuated_instances")
+    _boot(t, "m1-tiny")
+    t.step("host_down", host="host1")
+    t.step("evacuate_start", migration="m1", instance="server", dest="host2")
+    t.step("rebuild_claim", migration="m1")
+    t.step("host_up", host="host1")
+    during = ({"host2": res("m1-tiny")}, {"server": {"host2": res("m1-tiny")}},
+              {"m1": "completed"}, {"server": "host1"})
+    t.observe(*during)
+    t.step("audit", host="host2")
+    t.observe(*during)
+    return _delete(t, {"m1": "completed"}).close()
+
+
 def evacuate_claim_on_dest_fails() -> Trace:
     """The destination's MoveClaim is refused after the scheduler's claim:
     ``rebuild_instance`` writes ``failed`` (the test's expected_migration_status),
@@ -376,6 +383,21 @@ def evacuate_claim_on_dest_fails() -> Trace:
     t.step("audit", host="host1").step("audit", host="host2")
     t.observe(*after)
     return t.close()
+
+
+#: Scenarios on paths where the spec already follows Nova 34.
+SCENARIOS = (resize_confirm, resize_confirm_reverse, resize_revert, resize_revert_reverse,
+             migrate_confirm, migration_confirm_resize_error, resize_confirm_same_host,
+             resize_revert_same_host, evacuate, live_migrate, live_migrate_rollback,
+             live_migrate_abort, resize_delete_while_verify, evacuate_source_returns_during_rebuild,
+             evacuate_source_returns_before_rebuild_finishes, evacuate_claim_on_dest_fails)
+
+
+# ---------------------------------------------------------------------------
+# Scenarios on the paths where the spec does not follow Nova 34 yet
+# (docs/spec.md, "The blueprint, Nova 34 and movecheck", rows marked pending).
+# Today's spec must reject each at the line where Nova 34 differs (PENDING);
+# when the spec follows Nova there they move to SCENARIOS.
 
 
 def resize_not_enough_resource() -> Trace:
@@ -403,9 +425,6 @@ def resize_not_enough_resource() -> Trace:
 #: Changed-path scenarios, with the n-th observe line at which today's spec parts
 #: from Nova 34.
 PENDING = {
-    resize_delete_while_verify: 4,
-    evacuate_source_returns_during_rebuild: 2,
-    evacuate_claim_on_dest_fails: 2,
     resize_not_enough_resource: 2,
 }
 
@@ -436,6 +455,11 @@ EDITS = {
     "live_migrate": (2, ("usage", "host1", "VCPU"), +1),
     "live_migrate_rollback": (2, ("allocations", "m1", "host1", "MEMORY_MB"), -1),
     "live_migrate_abort": (2, ("allocations", "server", "host1", "MEMORY_MB"), +1),
+    "resize_delete_while_verify": (4, ("usage", "host1", "VCPU"), +1),
+    "evacuate_claim_on_dest_fails": (3, ("usage", "host1", "VCPU"), -1),
+    "evacuate_source_returns_during_rebuild": (2, ("usage", "host1", "VCPU"), +1),
+    "evacuate_source_returns_before_rebuild_finishes": (3, ("allocations", "server", "host2",
+                                                            "VCPU"), -1),
 }
 
 
@@ -458,7 +482,13 @@ def write_all() -> list[Path]:
         p = HERE / f"nova_{t.name}.jsonl"
         p.write_text(t.text(), encoding="utf-8")
         out.append(p)
-    (HERE / "pending").mkdir(exist_ok=True)
+    pending = HERE / "pending"
+    for old in pending.glob("*.jsonl") if pending.exists() else ():
+        old.unlink()  # a scenario that left PENDING leaves no stale copy behind
+    if PENDING:
+        pending.mkdir(exist_ok=True)
+    elif pending.exists():
+        pending.rmdir()
     for make in PENDING:
         t = make()
         p = HERE / "pending" / f"nova_{t.name}.jsonl"
