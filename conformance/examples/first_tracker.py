@@ -23,7 +23,7 @@ ALL_STEPS = (
     "finish_resize",
     "confirm", "confirm_finish", "revert", "revert_finish", "live_claim", "live_queue",
     "live_prepare", "live_run", "live_complete", "live_abort", "evacuate_start",
-    "rebuild_claim", "finish_evacuation", "fail", "host_down", "host_up", "audit", "reset_state",
+    "rebuild_claim", "finish_evacuation", "fail", "host_down", "host_up", "audit",
 )
 
 
