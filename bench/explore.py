@@ -14,6 +14,7 @@ from one busy machine at different moments, compare by that ratio.
     python bench/explore.py                 # default, 3x2x2, 3x3x1; 1 and 2 workers
     python bench/explore.py --quick         # small clouds only (smoke run)
     python bench/explore.py --clouds 2x2x2 --workers 2
+    python bench/explore.py --clouds 2x2x2 --repeat 3   # medians of 3, runs alternated
 """
 
 from __future__ import annotations
@@ -126,6 +127,21 @@ def side_by_side(shapes=("2x2x1", "3x1x1", "2x1x2"), repeat: int = 3) -> list[di
     return out
 
 
+def _median(runs: list[dict]) -> dict:
+    """One (cloud, workers): the counts (the same every run), the median of each timing,
+    and how many runs the medians are of."""
+    out = dict(runs[0])
+    for k in ("seconds", "states_per_second", "full_states_per_second", "peak_rss_mb",
+              "cpu_seconds"):
+        values = [r[k] for r in runs if r.get(k) is not None]
+        if values:
+            out[k] = statistics.median(values)
+    for r in runs[1:]:
+        assert (r["states"], r["transitions"]) == (out["states"], out["transitions"])
+    out["repeat"] = len(runs)
+    return out
+
+
 def table(report: dict) -> str:
     """docs/explore.md's table of one run's JSON."""
     stick = report["yardstick"]
@@ -157,6 +173,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small clouds only (smoke run)")
     ap.add_argument("--clouds", nargs="*", help="shapes HxIxM (default: the three of issue 13)")
     ap.add_argument("--workers", nargs="*", type=int, default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of each (cloud, workers), alternated; the figures are medians")
     ap.add_argument("--side-by-side", action="store_true",
                     help="only the plain search against this one, CPU seconds, small clouds")
     ap.add_argument("--table", metavar="JSON",
@@ -182,15 +200,17 @@ def main() -> None:
     if args.clouds:
         clouds = {c: CLOUDS.get(c, QUICK.get(c, c)) for c in args.clouds}
     before = yardstick()
-    runs = []
-    for shape, label in clouds.items():
-        for w in args.workers:
-            out = subprocess.run([sys.executable, __file__, "--one", shape, str(w)],
-                                 capture_output=True, text=True, check=True,
-                                 env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-            run = {"cloud": label, "shape": shape, **json.loads(out.stdout)}
-            runs.append(run)
-            print(json.dumps(run), file=sys.stderr)
+    samples: dict[tuple[str, int], list[dict]] = {}
+    for _ in range(args.repeat):
+        for shape in clouds:
+            for w in args.workers:
+                out = subprocess.run([sys.executable, __file__, "--one", shape, str(w)],
+                                     capture_output=True, text=True, check=True,
+                                     env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                samples.setdefault((shape, w), []).append(json.loads(out.stdout))
+                print(json.dumps({"shape": shape, **samples[(shape, w)][-1]}), file=sys.stderr)
+    runs = [{"cloud": clouds[shape], "shape": shape, **_median(got)}
+            for (shape, _), got in samples.items()]
     after = yardstick()
     stick = statistics.mean([before["states_per_second"], after["states_per_second"]])
     for run in runs:

@@ -590,7 +590,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
                     label: str = "tracker", database: Any = None,
                     on_found: Callable[[Discrepancy, Cloud], None] | None = None,
                     progress: Callable[[int, int, bool], None] | None = None,
-                    tracker: Any = None) -> ConformanceResult:
+                    tracker: Any = None, shrink: bool = True) -> ConformanceResult:
     """Run Hypothesis-driven conformance of ``factory()`` against the spec.
 
     ``cloud`` None draws each example's cloud from the family of
@@ -602,7 +602,9 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     ``interrupted`` set and the best counterexample so far.  Tracker faults
     are discrepancies; a tracker that cannot be created or never answers its
     first ``reset`` raises :class:`SetupError`.  A tracker created here
-    (``tracker`` None) is closed at the end.
+    (``tracker`` None) is closed at the end.  ``shrink`` False stops at the
+    first failing example as found (``movecheck check``'s quick catalogue
+    run): no Hypothesis shrinking, no minimizing.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, settings
     from hypothesis import seed as hseed
@@ -641,8 +643,8 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
     conf = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
-        report_multiple_bugs=False, phases=(Phase.explicit, Phase.reuse, Phase.generate,
-                                            Phase.shrink))
+        report_multiple_bugs=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ()))
     try:
         if result.discrepancy is None:
             with alarm_handler():
@@ -652,7 +654,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
         result.discrepancy, result.failing_cloud = run.best, run.best_cloud
         if run.last is not None and run.last[0] is d and len(d.trace) <= len(run.best.trace):
             result.discrepancy, result.failing_cloud = run.last
-        if result.discrepancy.category != "timeout":
+        if shrink and result.discrepancy.category != "timeout":
             # Steps drawn from what the state allows change meaning when an
             # earlier step is deleted; delete concrete steps Hypothesis could not.
             shorter = minimize(result.failing_cloud, tracker, result.discrepancy, timeout)

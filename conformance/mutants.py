@@ -127,6 +127,7 @@ def run_mutants(cloud: Cloud | None, *, mutants: list[Mutant] | None = None,
                 seed: int = 0, timeout: float | None = DEFAULT_TIMEOUT,
                 reference_examples: int = 100,
                 progress: Callable[[str, MutantResult | None], None] | None = None,
+                shrink: bool = True,
                 ) -> tuple[list[MutantResult], ConformanceResult | None]:
     """Run conformance against every mutant (and the reference, unless ``reference`` is False)."""
     from movecheck.conformance.adapters import resolve_tracker
@@ -138,7 +139,7 @@ def run_mutants(cloud: Cloud | None, *, mutants: list[Mutant] | None = None,
         if progress is not None:
             progress(m.name, None)
         r = run_conformance(m.factory, cloud, examples=examples, steps=steps, seed=seed,
-                            timeout=timeout, label=m.name)
+                            timeout=timeout, label=m.name, shrink=shrink)
         if r.interrupted:
             # A stopped run is no verdict on this mutant or the ones after it.
             raise Interrupted({"mutants_run": len(out), "mutants_total": len(mutants),
@@ -161,6 +162,119 @@ def run_mutants(cloud: Cloud | None, *, mutants: list[Mutant] | None = None,
                                "results": [x.to_json() for x in out]},
                               "bug catalogue stopped while checking the reference tracker")
     return out, ref
+
+
+class _AllCaught(BaseException):
+    """Ends a shared run once every bug is caught (a BaseException passes through
+    Hypothesis, which would otherwise count it as a failure)."""
+
+
+def run_together(cloud: Cloud, mutants: list[Mutant], *, seed: int = 0,
+                 examples: int = DEFAULT_MUTANT_EXAMPLES, steps: int = DEFAULT_MUTANT_STEPS,
+                 timeout: float | None = DEFAULT_TIMEOUT,
+                 ) -> tuple[list[MutantResult], str | None]:
+    """Every catalogue bug caught in one conformance run, unshrunk (``movecheck check``).
+
+    One Hypothesis run draws the steps, as for the reference tracker (the lead:
+    its spec state decides what is drawn); each step goes to the reference and
+    to every bug not caught yet, each with its own :class:`Checker`.  A bug is
+    caught at its first discrepancy (its counterexample is that example, from
+    its reset); the run ends when every bug is caught or after ``examples``.
+    Drawing once for all the bugs instead of once per bug is what makes this
+    fast: a step costs one draw and one check per tracker still in the run.
+    Returns (per bug, its result; the reference tracker's discrepancy, if any).
+    """
+    import time
+
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+    from hypothesis import seed as hseed
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from movecheck.conformance.adapters import resolve_tracker
+    from movecheck.conformance.checker import Checker, Discrepancy
+    from movecheck.conformance.driver import (
+        SetupError,
+        _Run,
+        conformance_machine,
+    )
+    from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
+
+    t0 = time.perf_counter()
+    trackers: dict[str, Any] = {}
+    for m in mutants:
+        try:
+            trackers[m.name] = guarded_call(m.factory, ..., what=f"creating tracker {m.name}",
+                                            timeout=timeout)
+        except TrackerFault as e:
+            raise SetupError(f"tracker {m.name} could not be created: {e}") from None
+    live = [m.name for m in mutants]
+    taken: dict[str, int] = dict.fromkeys(live, 0)
+    caught: dict[str, ConformanceResult] = {}
+    lead = resolve_tracker("reference", timeout=timeout)()
+    run = _Run(cloud, lead, timeout, None, None)
+
+    def catch(name: str, d: Discrepancy) -> None:
+        live.remove(name)
+        seconds = time.perf_counter() - t0
+        caught[name] = ConformanceResult(
+            name, cloud, seed, examples=run.examples, steps=taken[name], discrepancy=d,
+            seconds=seconds, failing_cloud=cloud, first_failure_seconds=seconds,
+            first_failure_example=run.examples)
+
+    base = conformance_machine(run)
+
+    class Together(base):  # type: ignore[misc, valid-type]
+        def start(self, cloud, swarm):
+            super().start(cloud, swarm)
+            self.others = {}
+            for name in list(live):
+                ch = Checker(cloud, trackers[name], timeout=timeout, spec=self.checker.spec)
+                try:
+                    ch.reset()
+                except Discrepancy as d:
+                    catch(name, d)
+                    continue
+                self.others[name] = ch
+            if not live:
+                raise _AllCaught
+
+        def apply(self, step):
+            super().apply(step)
+            for name, ch in list(self.others.items()):
+                taken[name] += 1
+                try:
+                    ch.apply(step)
+                except Discrepancy as d:
+                    del self.others[name]
+                    catch(name, d)
+            if not live:
+                raise _AllCaught
+
+    conf = settings(
+        max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False,
+        report_multiple_bugs=False, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+    ref_failure = None
+    try:
+        with alarm_handler():
+            run_state_machine_as_test(hseed(seed)(Together), settings=conf)
+    except _AllCaught:
+        pass
+    except Discrepancy as d:
+        ref_failure = d.message
+    finally:
+        for t in [lead, *trackers.values()]:
+            try:
+                guarded_call(t.close, ..., what="close()", timeout=timeout)
+            except TrackerFault:
+                pass
+    seconds = time.perf_counter() - t0
+    out = []
+    for m in mutants:
+        r = caught.get(m.name) or ConformanceResult(m.name, cloud, seed, examples=run.examples,
+                                                    steps=taken[m.name], seconds=seconds)
+        out.append(MutantResult(m, r))
+    return out, ref_failure
 
 
 def bugs_markdown(results: list[MutantResult], ref: ConformanceResult | None, cloud: Cloud | None,

@@ -20,7 +20,7 @@ from movecheck.spec.errors import CloudError, InputError
 from movecheck.spec.interpret.concrete import Rejection, Spec
 from movecheck.spec.invariants import INVARIANTS, transition_violations, violations
 from movecheck.spec.state import State
-from movecheck.spec.statuses import STATUS_MACHINES, TERMINAL
+from movecheck.spec.statuses import FINISHED, STATUS_MACHINES, TERMINAL
 from movecheck.spec.steps import STEPS, make_step, step_from_json
 from movecheck.spec.vocab import (
     CAPABILITIES,
@@ -38,7 +38,8 @@ from movecheck.spec.vocab import (
 )
 
 __all__ = [
-    "CAPABILITIES", "RESOURCE_CLASSES", "INVARIANTS", "STATUS_MACHINES", "STEPS", "TERMINAL",
+    "CAPABILITIES", "FINISHED", "RESOURCE_CLASSES", "INVARIANTS", "STATUS_MACHINES", "STEPS",
+    "TERMINAL",
     "Cloud", "CloudError", "Flavor", "Host", "InputError", "Instance", "Inventory", "Migration",
     "MigrationContext", "Observation", "Outcome", "Rejection", "Spec", "State", "Step", "default_cloud",
     "load_cloud", "make_step", "resolve_cloud", "step_from_json", "transition_violations",

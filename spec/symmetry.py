@@ -17,12 +17,11 @@ unused id (``Cloud.migration_ids``), so the state with only ``m2`` behaves
 differently from the one with only ``m1``, and a renaming of ids does not
 commute with the steps that create migrations.
 
-This is the one module that knows how to permute a state; the explorer sees
-only :meth:`Symmetry.canonical` and :meth:`Symmetry.orbit_size`.  It knows two
-layouts: records (``State(up, usage, instances, migrations)``, this class) and
-instance slots (``State(up, usage, slots, retired)``, :class:`SlotSymmetry`,
-the layout of the one-definition spec); :func:`symmetry_of` picks the one the
-spec's states have.
+This is the one module that knows how to permute a state (the slot layout of
+:mod:`movecheck.spec.state`: per instance slot one record holding the
+instance, its MigrationContext and its latest migration; older terminal
+migrations in ``retired`` as (creation number, Migration)); the explorer sees
+only :meth:`Symmetry.canonical` and :meth:`Symmetry.orbit_size`.
 """
 
 from __future__ import annotations
@@ -31,13 +30,11 @@ import math
 from itertools import permutations, product
 from typing import TYPE_CHECKING, Any
 
-from movecheck.spec.vocab import Instance, Migration
-
 if TYPE_CHECKING:
     from movecheck.spec import Spec
 
 
-#: A state of the spec, in either layout (images are built with the state's own class).
+#: A state of the spec (images are built with the state's own class).
 State = Any
 
 
@@ -52,14 +49,6 @@ def _fixing(keys: tuple) -> int:
         else:
             run = 1
     return same
-
-
-def _with_id(inst: Instance, iid: str) -> Instance:
-    return Instance(iid, *inst[1:])
-
-
-def _with_instance(m: Migration, iid: str) -> Migration:
-    return m if m.instance == iid else Migration(m.id, iid, *m[2:])
 
 
 def _host_class(host) -> tuple:
@@ -159,139 +148,8 @@ class Symmetry:
                 out.append(p)
         return out
 
-    def _canonical(self, s: State) -> tuple[State, int]:
-        """(canonical image, size of the stabiliser of ``s``)."""
-        cands = self._candidates(s)
-        moves: dict[str, tuple[str, ...]] = {}
-        for m in s.migrations:
-            moves[m.instance] = moves.get(m.instance, ()) + (m.id,)
-        if len(cands) == 1:
-            p = cands[0]
-            order, keys = self._order(s, p, moves)
-            return self._build(s, p, order), _fixing(keys)
-        best = None
-        hits = 0
-        for p in cands:
-            order, keys = self._order(s, p, moves)
-            pos = self._position[p]
-            ids = self._new_ids(s, order)
-            key = (keys, tuple((ids.get(m.instance, m.instance), m.migration_type, pos[m.source],
-                                pos[m.dest], m.old_flavor, m.new_flavor, m.status)
-                               for m in s.migrations))
-            if best is None or key < best[0]:
-                best, hits = (key, p, order), 1
-            elif key == best[0]:
-                hits += 1
-        key, p, order = best
-        return self._build(s, p, order), hits * _fixing(key[0])
-
-    def _order(self, s: State, p: tuple[int, ...], moves) -> tuple[list[int], tuple]:
-        """The slot order that sorts the instances after host permutation ``p``, and the
-        sorted instance keys.  Hosts are keyed by their new position, devices by name
-        after renaming."""
-        pos = self._position[p]
-        dmap = None if self._device_map is None else self._device_map[p]
-        keyed = []
-        for k, inst in enumerate(s.instances):
-            if inst is None:
-                keyed.append(((0,), k))
-                continue
-            devices = inst.devices
-            mc = inst.migration_context
-            where = pos[inst.host]
-            if dmap is not None:
-                renamed = self._rename_instance(inst, self._host_map[p], dmap, s)
-                devices, mc = renamed.devices, renamed.migration_context
-            keyed.append(((1, inst.vm_state, where, inst.flavor, inst.old_flavor or "",
-                           inst.new_flavor or "", devices, mc or (), moves.get(inst.id, ())), k))
-        keyed.sort()
-        return [k for _, k in keyed], tuple(key for key, _ in keyed)
-
-    def _new_ids(self, s: State, order: list[int]) -> dict[str, str]:
-        ids = self.instance_ids
-        out = {}
-        for new, old in enumerate(order):
-            if new != old and s.instances[old] is not None:
-                out[ids[old]] = ids[new]
-        return out
-
-    def _build(self, s: State, p: tuple[int, ...], order: list[int]) -> State:
-        """The image of ``s``: hosts moved by ``p``, instance slots in ``order``."""
-        ident = p == self.identity
-        id_map = self._new_ids(s, order)
-        if ident and not id_map:
-            return s
-        hmap = self._host_map[p]
-        dmap = None if self._device_map is None or ident else self._device_map[p]
-        instances = []
-        for old in order:
-            inst = s.instances[old]
-            if inst is not None:
-                if not ident:
-                    inst = self._rename_instance(inst, hmap, dmap, s)
-                if inst.id in id_map:
-                    inst = _with_id(inst, id_map[inst.id])
-            instances.append(inst)
-        if ident:
-            migrations = tuple(_with_instance(m, id_map.get(m.instance, m.instance))
-                               for m in s.migrations)
-            return type(s)(s.up, s.usage, tuple(instances), migrations)
-        inv = self._inverse[p]
-        up, usage = s.up, s.usage
-        return type(s)(
-            tuple(up[inv[j]] for j in range(self.nhosts)),
-            tuple(usage[inv[j]] for j in range(self.nhosts)),
-            tuple(instances),
-            tuple(Migration(m.id, id_map.get(m.instance, m.instance), m.migration_type,
-                            hmap[m.source], hmap[m.dest], m.old_flavor, m.new_flavor, m.status)
-                  for m in s.migrations),
-        )
-
-    def _rename_instance(self, inst, hmap, dmap, s: State):
-        """An instance record with hosts (and, if they differ, device names) renamed."""
-        if dmap is None:
-            return Instance(inst.id, inst.vm_state, hmap[inst.host], inst.flavor, inst.old_flavor,
-                            inst.new_flavor, inst.devices, inst.migration_context)
-        mc = inst.migration_context
-        if mc is not None:
-            m = self.spec.migration(s, mc.migration_id)
-            mc = mc._replace(
-                old_devices=tuple(dmap[m.source][d] for d in mc.old_devices),
-                new_devices=tuple(dmap[m.dest][d] for d in mc.new_devices),
-            )
-        return inst._replace(host=hmap[inst.host],
-                             devices=tuple(dmap[inst.host][d] for d in inst.devices),
-                             migration_context=mc)
-
-    def apply(self, s: State, p: tuple[int, ...], order: tuple[int, ...]) -> State:
-        """The image of ``s`` under host permutation ``p`` and instance slot permutation
-        ``order`` (new slot k holds old slot order[k]); for tests of the canonical form."""
-        hmap = self._host_map[p]
-        dmap = None if self._device_map is None else self._device_map[p]
-        ids = self.instance_ids
-        id_map = {ids[old]: ids[new] for new, old in enumerate(order)}
-        instances = []
-        for old in order:
-            inst = s.instances[old]
-            if inst is not None:
-                inst = self._rename_instance(inst, hmap, dmap, s)._replace(id=id_map[inst.id])
-            instances.append(inst)
-        inv = self._inverse[p]
-        return type(s)(
-            up=tuple(s.up[inv[j]] for j in range(self.nhosts)),
-            usage=tuple(s.usage[inv[j]] for j in range(self.nhosts)),
-            instances=tuple(instances),
-            migrations=tuple(m._replace(instance=id_map[m.instance], source=hmap[m.source],
-                                        dest=hmap[m.dest]) for m in s.migrations),
-        )
-
-
-class SlotSymmetry(Symmetry):
-    """The same group on the slot layout: per instance slot one record holding the
-    instance, its MigrationContext and its latest migration; older terminal
-    migrations in ``retired`` as (creation number, Migration)."""
-
     def _canonical(self, s) -> tuple[object, int]:
+        """(canonical image, size of the stabiliser of ``s``)."""
         cands = self._candidates(s)
         retired_of: dict[str, tuple[int, ...]] = {}
         for seq, m in s.retired:
@@ -374,6 +232,8 @@ class SlotSymmetry(Symmetry):
                        tuple(s.usage[inv[j]] for j in range(self.nhosts)), tuple(slots), retired)
 
     def apply(self, s, p: tuple[int, ...], order: tuple[int, ...]):
+        """The image of ``s`` under host permutation ``p`` and instance slot permutation
+        ``order`` (new slot k holds old slot order[k]); for tests of the canonical form."""
         hmap = self._host_map[p]
         dmap = None if self._device_map is None else self._device_map[p]
         ids = self.instance_ids
@@ -397,8 +257,8 @@ class SlotSymmetry(Symmetry):
 
 
 def symmetry_of(spec) -> Symmetry:
-    """The symmetry of ``spec``'s cloud, for the layout its states have."""
-    return SlotSymmetry(spec) if hasattr(spec.initial(), "slots") else Symmetry(spec)
+    """The symmetry of ``spec``'s cloud."""
+    return Symmetry(spec)
 
 
-__all__ = ["Symmetry", "SlotSymmetry", "symmetry_of"]
+__all__ = ["Symmetry", "symmetry_of"]

@@ -42,3 +42,63 @@ def test_a_discrepancy_in_check_is_written_to_disk_first(tmp_path, monkeypatch):
     data = json.loads(open(files[0]).read())
     assert data["discrepancy"]["trace"]
     assert "def test_" in open(files[1]).read()
+
+
+def _args(thorough: bool) -> SimpleNamespace:
+    return SimpleNamespace(out="unused", seed=0, solver_timeout=60.0, tracker_timeout=10.0,
+                           thorough=thorough)
+
+
+def test_the_quick_run_plans_less_and_thorough_plans_everything():
+    """What each mode runs, without running it: the quick run leaves out the parametric
+    proofs, vacuity, the 3-host cloud and per-bug shrinking runs; --thorough has them all."""
+    cloud = default_cloud()
+    plans = {}
+    for thorough in (False, True):
+        args = _args(thorough)
+        plans[thorough] = {name: [p.label for p in parts(cloud, args, {})]
+                           for name, (parts, _) in check.PLAN.items()}
+    quick, full = plans[False], plans[True]
+    assert quick["prove"] == ["bounded"]
+    assert sorted(full["prove"]) == ["bounded", "parametric", "vacuity"]
+    assert quick["explore"] == ["cloud"]
+    assert full["explore"] == ["cloud", "3 hosts x 2 instances x 2 migrations"]
+    assert quick["mutants"] == ["catalogue"]
+    assert len(full["mutants"]) >= 15 and "catalogue" not in full["mutants"]
+    assert check._lanes(_args(True)) == 1
+
+
+def test_a_quick_stage_names_what_it_skipped_and_is_not_a_pass_of_it():
+    cloud = default_cloud()
+    rows = [{"name": "conservation", "status": "proved", "seconds": 0.1}]
+    stage = check._prove_stage(cloud, _args(False), {"bounded": rows}, {})
+    assert stage.ok and "parametric" in stage.summary and "vacuity skipped" in stage.summary
+    assert stage.report["skipped"] == ["parametric proofs", "vacuity"]
+    assert "parametric" not in stage.report
+    full = check._prove_stage(cloud, _args(True), {"bounded": rows, "parametric": rows,
+                                                   "vacuity": [{"found": False}]}, {})
+    assert not full.ok and "skipped" not in full.report  # a missing witness fails
+
+
+@pytest.mark.slow
+def test_thorough_runs_what_the_quick_run_skips(tmp_path, monkeypatch):
+    """--thorough end to end, on a smaller extra cloud and two catalogue bugs (the real
+    ones take minutes): parametric proofs, vacuity, the extra cloud, shrunk bugs."""
+    from movecheck.conformance import mutants
+
+    few = [m for m in mutants.load_catalogue()
+           if m.name in ("lp1519001_double_counted_vcpus", "lp1417667_evacuate_no_claim")]
+    monkeypatch.setattr(mutants, "load_catalogue", lambda *a: few)
+    monkeypatch.setattr(check, "THOROUGH_CLOUDS", ((2, 1, 1),))
+    report = tmp_path / "check.json"
+    assert main(["check", "--thorough", "--json", str(report), "--out", str(tmp_path)]) == 0
+    r = json.loads(report.read_text())
+    assert r["mode"] == "thorough" and r["skipped"] == {} and r["processes"] == 1
+    stages = {s["name"]: s for s in r["stages"]}
+    assert stages["prove"]["report"]["parametric"] and "vacuity" in stages["prove"]["summary"]
+    assert [run["cloud"] for run in stages["explore"]["report"]["runs"]] == [
+        "cloud", "2 hosts x 1 instances x 1 migrations"]
+    bugs = stages["mutants"]["report"]["mutants"]
+    assert [b["name"] for b in bugs] == [m.name for m in few]
+    assert all(b["caught"] and b["shrunk"] for b in bugs)
+    assert "skipped" not in stages["mutants"]["summary"]

@@ -41,3 +41,25 @@ def test_the_replay_file_of_a_caught_catalogue_bug_fails_and_passes_on_the_refer
     fixed = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True,
                            env=dict(env, MOVECHECK_REPLAY_TRACKER="reference"))
     assert fixed.returncode == 0, fixed.stdout
+
+
+def test_one_shared_run_catches_each_bug_where_its_own_run_does():
+    """run_together (check's quick catalogue): each bug caught at the same example, with
+    the same unshrunk counterexample, as a run of its own without shrinking."""
+    from movecheck.conformance.driver import run_conformance
+    from movecheck.conformance.mutants import load_catalogue, run_together
+    from movecheck.spec import default_cloud
+
+    cloud = default_cloud()
+    wanted = ("lp1519001_double_counted_vcpus", "lp1417667_evacuate_no_claim",
+              "lp1896463_evacuation_outside_lock")
+    mutants = [m for m in load_catalogue() if m.name in wanted]
+    assert len(mutants) == len(wanted)
+    together, ref_failure = run_together(cloud, mutants, seed=0)
+    assert ref_failure is None
+    for m, shared in zip(mutants, together, strict=True):
+        alone = run_conformance(m.factory, cloud, examples=1000, steps=15, seed=0, label=m.name,
+                                shrink=False)
+        assert shared.caught and alone.discrepancy is not None, m.name
+        assert shared.result.discrepancy.trace == alone.discrepancy.trace, m.name
+        assert shared.result.first_failure_example == alone.first_failure_example, m.name

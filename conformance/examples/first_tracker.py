@@ -19,10 +19,11 @@ RESOURCES = ("VCPU", "MEMORY_MB", "DISK_GB")
 SUPPORTED = ("boot", "delete", "audit")
 #: Every step of the spec (docs/adapters.md, "Your first tracker"); all but three unsupported.
 ALL_STEPS = (
-    "boot", "delete", "resize_claim", "resize_migrate", "resize_migrated", "finish_resize",
+    "boot", "delete", "reset_state", "resize_claim", "resize_migrate", "resize_migrated",
+    "finish_resize",
     "confirm", "confirm_finish", "revert", "revert_finish", "live_claim", "live_queue",
     "live_prepare", "live_run", "live_complete", "live_abort", "evacuate_start",
-    "rebuild_claim", "finish_evacuation", "fail", "host_down", "host_up", "audit", "reset_state",
+    "rebuild_claim", "finish_evacuation", "fail", "host_down", "host_up", "audit",
 )
 
 

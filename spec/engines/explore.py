@@ -187,7 +187,6 @@ def _reporting(callback: Callable[[Progress], None] | None) -> Callable[[Progres
 def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
                  full_states) -> ExploreResult:
     """The search in this process: a dict from key to parent key is the visited set."""
-    from movecheck.spec.errors import Interrupted
 
     t0 = time.perf_counter()
     canonical = model.canonical
@@ -277,16 +276,33 @@ def _explore_one(model: Model, *, max_states, stop_at_first, check, progress,
         if found and stop_at_first:
             stopped = VIOLATION
     except KeyboardInterrupt:
-        res.seconds = time.perf_counter() - t0
-        partial = _finish(res, len(parent), full_states_n, transitions, full_trans, level,
-                          INTERRUPTED)
-        raise Interrupted(partial.to_json(),
-                          f"interrupted after {partial.reduced_states:,} states at depth "
-                          f"{level}: the search is not exhaustive") from None
+        raise _interrupted(res, t0, (len(parent), full_states_n, transitions, full_trans),
+                           level) from None
+    return _done(res, t0, (len(parent), full_states_n, transitions, full_trans), level, stopped,
+                 lambda: [_violation(model, parent.get, key, f) for f in
+                          (found[:1] if stop_at_first else found)])
+
+
+def _interrupted(res: ExploreResult, t0: float, counts: tuple[int, int, int, int],
+                 level: int):
+    """The Interrupted a stopped search raises: its counts so far, marked incomplete
+    (the sequential and the parallel search alike)."""
+    from movecheck.spec.errors import Interrupted
+
     res.seconds = time.perf_counter() - t0
-    _finish(res, len(parent), full_states_n, transitions, full_trans, level, stopped)
-    res.violations = [_violation(model, parent.get, key, f) for f in
-                      (found[:1] if stop_at_first else found)]
+    partial = _finish(res, *counts, level, INTERRUPTED)
+    return Interrupted(partial.to_json(),
+                       f"interrupted after {partial.reduced_states:,} states at depth "
+                       f"{level}: the search is not exhaustive")
+
+
+def _done(res: ExploreResult, t0: float, counts: tuple[int, int, int, int], level: int,
+          stopped: str, violations: Callable[[], list[Violation]]) -> ExploreResult:
+    """The result of a search that ended (``counts``: canonical states stored, full
+    states, canonical transitions, full transitions); traces rebuilt last."""
+    res.seconds = time.perf_counter() - t0
+    _finish(res, *counts, level, stopped)
+    res.violations = violations()
     res.seconds = time.perf_counter() - t0
     return res
 

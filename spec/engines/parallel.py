@@ -41,15 +41,14 @@ def explore_parallel(model, *, workers: int, max_states: int | None, check: bool
                      progress: Callable | None):
     from movecheck.spec.engines.explore import (
         COMPLETE,
-        INTERRUPTED,
         STATE_LIMIT,
         VIOLATION,
         ExploreResult,
         Progress,
-        _finish,
+        _done,
+        _interrupted,
         _violation,
     )
-    from movecheck.spec.errors import Interrupted
 
     try:
         ctx = mp.get_context("fork")
@@ -155,26 +154,21 @@ def explore_parallel(model, *, workers: int, max_states: int | None, check: bool
         for v in live.values():
             for f in ("new", "full_new", "transitions", "full_trans"):
                 totals[f] += v.get(f, 0)
-        res.seconds = time.perf_counter() - t0
-        partial = _finish(res, totals["new"], totals["full_new"], totals["transitions"],
-                          totals["full_trans"], level, INTERRUPTED)
         table.close()
-        raise Interrupted(partial.to_json(),
-                          f"interrupted after {partial.reduced_states:,} states at depth "
-                          f"{level}: the search is not exhaustive") from None
+        raise _interrupted(res, t0, _counts(totals), level) from None
     finally:
         gc.enable()
         for p in procs:
             if p.is_alive():
                 p.kill()
-    res.seconds = time.perf_counter() - t0
-    _finish(res, totals["new"], totals["full_new"], totals["transitions"], totals["full_trans"],
-            level, stopped)
-    if found:
-        res.violations = [_violation(model, table.parent, fingerprint, found[0])]
+    res = _done(res, t0, _counts(totals), level, stopped,
+                lambda: [_violation(model, table.parent, fingerprint, found[0])] if found else [])
     table.close()
-    res.seconds = time.perf_counter() - t0
     return res
+
+
+def _counts(totals: dict[str, int]) -> tuple[int, int, int, int]:
+    return totals["new"], totals["full_new"], totals["transitions"], totals["full_trans"]
 
 
 def _slots_for(max_states: int | None) -> int:
