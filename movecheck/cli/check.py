@@ -69,8 +69,9 @@ def add_arguments(p) -> None:
     p.add_argument("--timeout", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--thorough", action="store_true",
                    help="run everything the quick run skips: parametric proofs, vacuity "
-                        "witnesses, the 3-host cloud, shrinking of each catalogue bug's "
-                        "counterexample (minutes)")
+                        "witnesses, the whole cloud when it is large (the default cloud with 2 "
+                        "migrations, not 1), the 3-host cloud, shrinking of each catalogue "
+                        "bug's counterexample (minutes)")
 
 
 def check_timeouts(args) -> None:
