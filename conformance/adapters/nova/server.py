@@ -70,6 +70,7 @@ warnings.simplefilter("ignore")
 
 import eventlet  # noqa: E402,F401  (imported by Nova first; here for the hub)
 import eventlet.greenthread  # noqa: E402
+import nova.conf as nova_conf  # noqa: E402
 from eventlet import event as ev_event  # noqa: E402
 from nova import context as nova_context  # noqa: E402
 from nova import exception as nova_exception  # noqa: E402
@@ -408,6 +409,93 @@ class MovecheckDriver(fake.FakeDriver):
 fake.MovecheckDriver = MovecheckDriver  # compute_driver = "fake.MovecheckDriver"
 
 
+# --------------------------------------------------------------------------- waiting less
+
+
+class _Wakeup:
+    """Event-driven delivery for the oslo.messaging fake driver.
+
+    ``oslo_messaging/_drivers/impl_fake.py`` ``FakeListener.poll`` looks at its
+    queues and, when they are empty, sleeps 50 ms before it looks again: every
+    cast or call between two services waits 25 ms on average for its listener
+    to wake up, and a resize is a chain of a dozen of them.  Here a listener
+    with nothing to do waits on an event that ``FakeExchange.deliver_message``
+    sends, still at most 50 ms (so that ``stop`` is seen as before).
+    """
+
+    event = ev_event.Event()
+
+    @classmethod
+    def notify(cls) -> None:
+        old, cls.event = cls.event, ev_event.Event()
+        old.send(True)
+
+    @classmethod
+    def install(cls) -> None:
+        from oslo_messaging._drivers import base as om_base
+        from oslo_messaging._drivers import impl_fake
+
+        orig_deliver = impl_fake.FakeExchange.deliver_message
+
+        @functools.wraps(orig_deliver)
+        def deliver_message(self, *args, **kwargs):
+            orig_deliver(self, *args, **kwargs)
+            cls.notify()
+
+        def poll(self, timeout=None):
+            deadline = None if timeout is None else time.time() + timeout
+            while not self._stopped.is_set():
+                woken = cls.event  # taken before looking: no lost wake-up
+                for target in self._targets:
+                    exchange = self._exchange_manager.get_exchange(target.exchange)
+                    ctxt, message, reply_q, requeue = exchange.poll(target, self._pool)
+                    if message is not None:
+                        return impl_fake.FakeIncomingMessage(ctxt, message, reply_q, requeue)
+                pause = 0.050
+                if deadline is not None:
+                    pause = min(deadline - time.time(), pause)
+                    if pause < 0:
+                        break
+                with eventlet.Timeout(pause, False):
+                    woken.wait()
+            return None
+
+        impl_fake.FakeExchange.deliver_message = deliver_message
+        impl_fake.FakeListener.poll = om_base.batch_poll_helper(poll)
+
+
+#: Where each resize must go: server uuid -> host (``_step_resize_claim``).
+TARGETS: dict[str, str] = {}
+
+#: Servers whose next scheduling fails with NoValidHost (``fail`` before a claim).
+NO_VALID_HOST: set[str] = set()
+
+
+def _install_targets() -> None:
+    """Schedule a resize to the spec's destination, as a cold migration with a host
+    is scheduled (``nova/compute/api.py`` ``API.resize`` sets ``requested_destination``,
+    and ``nova/scheduler/utils.py`` ``resources_from_request_spec`` turns it into
+    Placement's ``in_tree``): the destination is the only candidate.  Nova's
+    resize API takes no host (and refuses one for the source itself), and
+    disabling every other compute service through the API costs a round trip
+    to each of them."""
+    from nova.scheduler import manager as scheduler_manager
+
+    orig = scheduler_manager.SchedulerManager.select_destinations
+
+    @functools.wraps(orig)
+    def select_destinations(self, context, *args, **kwargs):
+        spec = kwargs.get("spec_obj")
+        if spec is not None and getattr(spec, "instance_uuid", None) in NO_VALID_HOST:
+            raise nova_exception.NoValidHost(reason="movecheck: injected failure")
+        host = TARGETS.get(getattr(spec, "instance_uuid", None)) if spec is not None else None
+        if host is not None:
+            spec.requested_destination = objects.Destination(host=host)
+        return orig(self, context, *args, **kwargs)
+
+    scheduler_manager.SchedulerManager.select_destinations = select_destinations
+
+
 # --------------------------------------------------------------------------- the cloud
 
 
@@ -526,9 +614,7 @@ class NovaCloud:
         caps = ["usage", "devices", "migrations", "instances"]
         if self.with_allocations:
             caps.append("allocations")
-        # reset_state (os-resetState) is not driven through this server yet.
-        return {"ok": True, "capabilities": caps,
-                "unsupported_steps": ["reset_state"]}
+        return {"ok": True, "capabilities": caps, "unsupported_steps": []}
 
     def teardown(self) -> None:
         if self.tc is None:
@@ -613,6 +699,12 @@ class NovaCloud:
         self.mig_of[mid] = iid
         return m.uuid
 
+    def _errored(self, iid: str) -> bool:
+        try:
+            return objects.Instance.get_by_uuid(self.ctx, self.server[iid]).vm_state == "error"
+        except nova_exception.InstanceNotFound:
+            return False
+
     def _task_done(self, iid: str) -> bool:
         try:
             inst = objects.Instance.get_by_uuid(self.ctx, self.server[iid])
@@ -662,7 +754,11 @@ class NovaCloud:
         GATES.release(p)
         self.settle(lambda: self._parked(iid) is not None or self._task_done(iid), kind)
         status = objects.Migration.get_by_uuid(self.ctx, m.uuid).status
-        if _next is not None and self._parked(iid) is None and status in ("error", "failed"):
+        if _next is not None and self._parked(iid) is None and (
+                status in ("error", "failed") or self._errored(iid)):
+            # (An evacuation whose source came back early is ``completed``
+            # already: the conductor finds no ``accepted`` record to write
+            # ``error`` on, and only the instance's ERROR tells.)
             # The message was delivered and Nova refused to go on (a claim that
             # does not fit: NoValidHost, ComputeResourcesUnavailable).
             fault = (self.api.get_server(self.server[iid]).get("fault") or {}).get("message", "")
@@ -750,14 +846,10 @@ class NovaCloud:
         self._server(iid)
         self._fresh_migration(iid, mid)
         sid = self.server[iid]
-        disabled = []
         if only_dest:
-            # Nova's resize API takes no host: make dest the only candidate,
-            # as an operator would, by disabling the other compute services.
-            for h, sv in self.service_id.items():
-                if h != dest:
-                    self.api.put_service(sv, {"status": "disabled"})
-                    disabled.append(sv)
+            # Nova's resize API takes no host: the scheduler gets dest as the
+            # requested destination (``_install_targets``).
+            TARGETS[sid] = dest
         try:
             try:
                 self.api.post_server_action(sid, action)
@@ -765,8 +857,7 @@ class NovaCloud:
                 raise Rejected(_api_error(e)) from None
             self.settle(lambda: self._parked(iid) is not None or self._task_done(iid), what)
         finally:
-            for sv in disabled:
-                self.api.put_service(sv, {"status": "enabled"})
+            TARGETS.pop(sid, None)
         uuid = self._new_migration(iid, mid)
         if self._parked(iid) is None:
             m = objects.Migration.get_by_uuid(self.ctx, uuid) if uuid else None
@@ -826,6 +917,26 @@ class NovaCloud:
         self.settle(lambda: self._parked(iid, gate) is not None
                     or GATES.finished.get(gate, 0) > done, step["step"])
 
+    def _step_reset_state(self, step: dict) -> None:
+        """``POST /servers/{id}/action {"os-resetState": {"state": "active"}}``: an
+        admin sets an instance in ERROR back to ACTIVE (``nova/api/openstack/compute/
+        admin_actions.py`` ``_reset_state``: the vm_state, and task_state cleared;
+        nothing is sent to a compute or to Placement).
+
+        Nova's API takes it in any state; the spec's step is the repair of an
+        instance in ERROR, so the server sends it only then (on an instance
+        that is moving, it would clear the task_state under the move)."""
+        iid = step.get("instance")
+        self._server(iid)
+        inst = objects.Instance.get_by_uuid(self.ctx, self.server[iid])
+        if inst.vm_state != "error":
+            raise Rejected(f"instance {iid} is {inst.vm_state}, not error")
+        try:
+            self.api.post_server_action(self.server[iid], {"os-resetState": {"state": "active"}})
+        except api_client.OpenStackApiException as e:
+            raise Rejected(_api_error(e)) from None
+        self.settle(what="reset_state")
+
     def _step_live_abort(self, step: dict) -> None:
         mid = step.get("migration")
         m = self._nova_migration(mid)
@@ -847,15 +958,52 @@ class NovaCloud:
         m = self._nova_migration(mid)
         iid = self.mig_of[mid]
         p = self._parked(iid)
+        if p is None and m.status == "finished" and m.migration_type in ("resize", "migration"):
+            self._fail_waiting_resize(mid, m, iid)
+            return
         if p is None:
             raise Rejected(f"migration {mid} is {m.status}: Nova has no step in flight to fail")
         self._sides_up(p["gate"], mid)
+        if p["gate"] == "conductor_rebuild":
+            # Before the destination's claim, an evacuation fails in the
+            # conductor: ``ComputeTaskManager.rebuild_instance`` catches the
+            # scheduler's NoValidHost and writes ``error`` (the compute's
+            # ``rebuild_instance``, after the claim, writes ``failed``).
+            NO_VALID_HOST.add(self.server[iid])
         GATES.faults.add(self.server[iid])
         p["fault"] = True
         self._run_to_end(iid)
         self.settle(lambda: self._task_done(iid), "fail")
         GATES.faults.discard(self.server[iid])
         GATES.free.discard(self.server[iid])
+        NO_VALID_HOST.discard(self.server[iid])
+
+    def _fail_waiting_resize(self, mid: str, m, iid: str) -> None:
+        """``fail`` of a resize that waits at ``finished`` for the user.
+
+        Nothing of the resize is in flight there, so the nearest point at which
+        Nova fails it is the user's confirm failing on the source: the API
+        writes ``confirming``, the source's ``driver.confirm_migration`` raises,
+        ``@errors_out_migration`` writes ``error``, and the ``finally:`` of
+        ``nova/compute/manager.py`` ``ComputeManager.confirm_resize`` deletes
+        the migration consumer's allocation on the source
+        (``_delete_allocation_after_move``, Launchpad bug 1821594).  The
+        instance stays on the destination with the new flavor (vm_state ERROR).
+        """
+        self._sides_up("confirm_resize", mid)
+        sid = self.server[iid]
+        GATES.faults.add(sid)
+        self._run_to_end(iid)
+        try:
+            try:
+                self.api.post_server_action(sid, {"confirmResize": None})
+            except api_client.OpenStackApiException as e:
+                raise Rejected(_api_error(e)) from None
+            self.settle(lambda: self._task_done(iid) and objects.Migration.get_by_uuid(
+                self.ctx, m.uuid).status not in ("finished", "confirming"), "fail")
+        finally:
+            GATES.faults.discard(sid)
+            GATES.free.discard(sid)
 
     def _host_down(self, host: str) -> None:
         """nova-compute dies: its RPC servers stop taking messages, and what it was
@@ -908,22 +1056,41 @@ class NovaCloud:
         self._check_host(host)
         if not self.up[host]:
             raise Rejected(f"host {host} is down: its periodic tasks do not run")
-        self.computes[host].manager.update_available_resource(self.ctx)
+        manager = self.computes[host].manager
+        manager.update_available_resource(self.ctx)
+        # The periodic task that fails the error migrations of deleted instances
+        # (``ComputeManager._cleanup_incomplete_migrations``) reads ``CONF.host``,
+        # which the harness shares between its in-process computes: set it to
+        # this host for the call.
+        conf = nova_conf.CONF
+        saved = conf.host
+        conf.set_override("host", host)
+        try:
+            manager._cleanup_incomplete_migrations(self.ctx)
+        finally:
+            conf.set_override("host", saved)
         self.settle(what="audit")
 
     # ------------------------------------------------------------------ devices
 
-    def _device_units(self) -> dict:
+    def _rp_allocations(self, hosts=None) -> dict:
+        """{host: {consumer uuid: resources}}: Placement's allocations against each
+        host's provider (one request per host, rather than one per consumer)."""
+        return {h: self.tc.placement.get(
+                    f"/resource_providers/{self.rp[h]}/allocations").body["allocations"]
+                for h in (self.rp if hosts is None else hosts)}
+
+    def _device_units(self, per_rp: dict | None = None) -> dict:
         """{host: {instance id: units of DEVICE_CLASS}} from Placement's allocations."""
         out = {h: {} for h in self.devices if self.devices[h]}
         if not out:
             return out
         consumers = {sid: iid for iid, sid in self.server.items()}
         consumers.update({u: self.mig_of[mid] for mid, u in self.migration.items()})
+        if per_rp is None:
+            per_rp = self._rp_allocations(out)
         for h in out:
-            allocs = self.tc.placement.get(
-                f"/resource_providers/{self.rp[h]}/allocations").body["allocations"]
-            for consumer, a in allocs.items():
+            for consumer, a in per_rp[h].items():
                 n = a["resources"].get(DEVICE_CLASS, 0)
                 iid = consumers.get(consumer, consumer)
                 if n:
@@ -963,42 +1130,53 @@ class NovaCloud:
     # ------------------------------------------------------------------ observe
 
     def observe(self) -> dict:
+        # A provider's usage is the sum of its allocations (Placement computes
+        # ``GET /resource_providers/{uuid}/usages`` that way,
+        # ``placement/objects/usage.py``): one request per host serves usage,
+        # devices and allocations.
+        per_rp = self._rp_allocations()
         usage = {}
-        for h, rp in self.rp.items():
-            u = self.tc._get_provider_usages(rp)
-            usage[h] = {rc: int(u.get(rc, 0)) for rc in RESOURCE_CLASSES}
+        for h, allocs in per_rp.items():
+            usage[h] = {rc: sum(int(a["resources"].get(rc, 0)) for a in allocs.values())
+                        for rc in RESOURCE_CLASSES}
         migrations = {}
         for mid, uuid in self.migration.items():
             migrations[mid] = objects.Migration.get_by_uuid(self.ctx, uuid).status
-        instances = {}
-        for s in self.api.get_servers(detail=True):
-            iid = self.iid.get(s["id"])
-            if iid is not None:
-                instances[iid] = s["OS-EXT-SRV-ATTR:host"]
         devices = {h: {d: self.holders[h].get(d) for d in names}
                    for h, names in self.devices.items()}
         out = {"usage": usage, "devices": devices, "migrations": migrations,
-               "instances": instances}
+               "instances": {iid: inst.host for iid, inst in self._instances().items()}}
         if self.with_allocations:
-            out["allocations"] = self._allocations()
+            out["allocations"] = self._allocations(per_rp)
         return out
 
-    def _allocations(self) -> dict:
+    def _instances(self) -> dict:
+        """{instance id: Instance} of every server not deleted, from Nova's database.
+
+        The API's ``OS-EXT-SRV-ATTR:host`` and ``OS-EXT-STS:vm_state`` are these
+        fields as they are (``nova/api/openstack/compute/views/servers.py``);
+        reading them here spares a ``GET /servers/detail`` per observation.
+        """
+        if not self.iid:
+            return {}
+        found = objects.InstanceList.get_by_filters(
+            self.ctx, {"deleted": False, "uuid": list(self.iid)}, expected_attrs=[])
+        return {self.iid[i.uuid]: i for i in found if i.uuid in self.iid}
+
+    def _allocations(self, per_rp: dict | None = None) -> dict:
         """Placement's allocations per consumer, by instance and migration id, counted
         classes only, zeros left out (the observation's ``allocations`` part)."""
-        names = {rp: h for h, rp in self.rp.items()}
-        out = {}
-        consumers = list(self.server.items()) + list(self.migration.items())
-        for label, c in consumers:
-            a = self.tc.placement.get(f"/allocations/{c}").body["allocations"]
-            per = {}
-            for rp, v in a.items():
+        per_rp = self._rp_allocations() if per_rp is None else per_rp
+        labels = {c: label for label, c in
+                  list(self.server.items()) + list(self.migration.items())}
+        out: dict = {}
+        for h, allocs in per_rp.items():
+            for c, v in allocs.items():
+                label = labels.get(c)
                 res = {rc: int(n) for rc, n in v["resources"].items()
                        if rc in RESOURCE_CLASSES and n}
-                if res:
-                    per[names.get(rp, rp)] = res
-            if per:
-                out[label] = per
+                if label is not None and res:
+                    out.setdefault(label, {})[h] = res
         return out
 
     def details(self) -> dict:
@@ -1010,21 +1188,22 @@ class NovaCloud:
             node = objects.ComputeNode.get_first_node_by_host_for_old_compat(self.ctx, h)
             cn[h] = {"VCPU": node.vcpus_used, "MEMORY_MB": node.memory_mb_used,
                      "DISK_GB": node.local_gb_used}
-        names = {rp: h for h, rp in self.rp.items()}
-        allocations = {}
-        consumers = [(f"instance {i}", s) for i, s in self.server.items()]
-        consumers += [(f"migration {m}", u) for m, u in self.migration.items()]
-        for label, c in consumers:
-            a = self.tc.placement.get(f"/allocations/{c}").body["allocations"]
-            if a:
-                allocations[label] = {names.get(rp, rp): v["resources"] for rp, v in a.items()}
-        vm_states = {}
-        for s in self.api.get_servers(detail=True):
-            iid = self.iid.get(s["id"])
-            if iid is not None:
-                vm_states[iid] = s["OS-EXT-STS:vm_state"]
+        labels = {c: f"instance {i}" for i, c in self.server.items()}
+        labels.update({c: f"migration {m}" for m, c in self.migration.items()})
+        allocations: dict = {}
+        for h, allocs in self._rp_allocations().items():
+            for c, v in allocs.items():
+                if c in labels:
+                    allocations.setdefault(labels[c], {})[h] = v["resources"]
+        vm_states = {iid: inst.vm_state for iid, inst in self._instances().items()}
+        # Placement's own usages endpoint: observe() sums the allocations instead.
+        usages = {}
+        for h, rp in self.rp.items():
+            u = self.tc._get_provider_usages(rp)
+            usages[h] = {rc: int(u.get(rc, 0)) for rc in RESOURCE_CLASSES}
         parked = {self.iid.get(p["instance"], p["instance"]): p["gate"] for p in GATES.parked}
-        return {"compute_node_usage": cn, "allocations": allocations, "vm_states": vm_states,
+        return {"compute_node_usage": cn, "placement_usages": usages,
+                "allocations": allocations, "vm_states": vm_states,
                 "parked": parked, "reset_seconds": round(self.reset_seconds, 3)}
 
 
@@ -1043,6 +1222,8 @@ def _microversion(api, version):
 
 def main() -> int:
     _install_gates()
+    _Wakeup.install()
+    _install_targets()
     cloud = NovaCloud()
     out = _PROTOCOL_OUT
     inp = sys.stdin.buffer
