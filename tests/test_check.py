@@ -20,7 +20,11 @@ def test_check_on_the_default_cloud_holds_everywhere(tmp_path):
     assert names == ["prove", "explore", "agreement", "conform", "mutants", "graph"]
     assert all(s["ok"] for s in r["stages"])
     stages = {s["name"]: s for s in r["stages"]}
-    assert stages["explore"]["report"]["states"] == 1018172
+    # the quick run explores the default cloud with one migration (2 x 2 x 1), and says so
+    assert stages["explore"]["report"]["states"] == 21524
+    assert stages["explore"]["report"]["complete"] is True
+    assert "with at most 1 migration" in stages["explore"]["summary"]
+    assert any("2 migrations" in s for s in r["skipped"]["explore"])
     assert all(m["caught"] for m in stages["mutants"]["report"]["mutants"])
     assert len(stages["mutants"]["report"]["mutants"]) >= 15
     assert all(i["status"] == "proved" for i in stages["prove"]["report"]["invariants"])
@@ -66,6 +70,18 @@ def test_the_quick_run_plans_less_and_thorough_plans_everything():
     assert quick["mutants"] == ["catalogue"]
     assert len(full["mutants"]) >= 15 and "catalogue" not in full["mutants"]
     assert check._lanes(_args(True)) == 1
+
+
+def test_the_quick_run_explores_a_large_cloud_with_fewer_migrations_and_says_so():
+    cloud = default_cloud()
+    assert check._quick_cloud(cloud).max_migrations == 1
+    assert check._quick_cloud(default_cloud(2, 1, 1)) == default_cloud(2, 1, 1)
+    skipped = check._explore_skipped(cloud, _args(False))
+    assert skipped[0] == "the cloud with 2 migrations (about 1,018,172 states)"
+    assert check._explore_skipped(cloud, _args(True)) == []
+    [(label, explored)] = check._explore_clouds(cloud, _args(False))
+    assert explored.max_migrations == 1
+    assert check._explore_clouds(cloud, _args(True))[0] == ("cloud", cloud)
 
 
 def test_a_quick_stage_names_what_it_skipped_and_is_not_a_pass_of_it():

@@ -308,7 +308,9 @@ def test_random_walks_agree_with_the_spec(tracker):
     refused: Counter = Counter()
     clouds = [default_cloud(max_migrations=4), plain_cloud(hosts=2), default_cloud(hosts=3),
               gpu_cloud()]
-    for seed in range(12):
+    # 16 walks: with reset_state and the failure paths of Nova 34 in the step set,
+    # 12 no longer reach a running live migration.
+    for seed in range(16):
         walk(tracker, clouds[seed % len(clouds)], seed, 30, seen, refused)
     # The walks exercised every step, and Placement refused claims along the way.
     assert set(STEPS) <= set(seen), sorted(set(STEPS) - set(seen))
