@@ -13,7 +13,7 @@ def add_arguments(p) -> None:
                         "| path/to/file.py:factory (default reference)")
     add_cloud_arguments(p)
     p.add_argument("--examples", type=int, default=None, metavar="N",
-                   help="Hypothesis examples (step sequences) to run (default 200)")
+                   help="Hypothesis examples (step sequences) to run (default 500)")
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="steps per example (default 15)")
     p.add_argument("--shrink-examples", type=int, default=None, metavar="N",
