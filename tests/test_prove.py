@@ -65,13 +65,16 @@ def test_counterexample_to_induction_reads_in_domain_words():
                         names=["conservation"], steps=["live_abort"])
     cti = results[0].cti
     assert cti.step.kind == "live_abort" and cti.invariant == "conservation"
-    assert mark_reachability(cti, 5, MUTANTS["live_abort_keeps_dest"]) is True
+    # Which counterexample Z3 returns depends on the solver's history in the process
+    # (another test's queries first under xdist); the report must say which it is.
+    reachable = mark_reachability(cti, 5, MUTANTS["live_abort_keeps_dest"])
     lines = cti_lines(cti)
     assert lines[0] == "before (satisfies every invariant):"
     assert any(line.startswith("step: live_abort(migration=m") for line in lines)
     assert any(line.startswith("  * migration m") and line.endswith(": cancelled") for line in lines)
     assert any(line.startswith("breaks conservation: ") and "!= recomputed" in line for line in lines)
-    assert lines[-1] == "the pre-state is REACHABLE (a real bug in the spec)"
+    assert lines[-1].startswith("the pre-state is REACHABLE (a real bug in the spec)"
+                                if reachable else "the pre-state is not reachable within")
 
 
 def test_vacuity_every_step_status_and_premise_is_reached_and_replays():
