@@ -485,7 +485,14 @@ class PlacementTracker:
            moves the source allocation back to the instance.
         """
         inst_c, mig_c = self._inst_uuid(iid), self._mig_uuid(mid)
-        moved = self.client.move_allocations(inst_c, mig_c)
+        # Nova 34 moves everything the instance holds, a dead evacuation source's
+        # share too (``replace_allocation_with_migration`` calls ``move_allocations``
+        # with no provider filter), and frees that share when the move ends, before
+        # the source's clean-up.  The spec keeps the source held until its restart
+        # (``evacuation_source_hold``), so this adapter moves only the instance's host
+        # tree: docs/placement.md, finding 6.
+        moved = self.client.move_allocations(inst_c, mig_c,
+                                             self._tree(self.instances[iid].host))
         allocs, picked = self._claim_request(dest, flavor)
         try:
             if _nonempty(allocs):

@@ -116,7 +116,8 @@ class ReportClient:
             merged.setdefault(rp, {}).update(res)
         self.put_allocations(consumer, merged, generation)
 
-    def move_allocations(self, source: str, target: str) -> bool:
+    def move_allocations(self, source: str, target: str,
+                         providers: set[str] | None = None) -> bool:
         """``move_allocations``: everything ``source`` holds goes to ``target``, atomically.
 
         One POST /allocations replaces both consumers (``replace_all``): the
@@ -127,17 +128,19 @@ class ReportClient:
         must still empty the target: the adapter PUTs ``{}`` to the target
         (POSTing ``{}`` for a source that does not exist would create an
         empty consumer, docs/placement.md finding 5).  Returns False when the
-        source held nothing.
+        source held nothing.  ``providers`` moves only the allocations against those
+        providers; the source keeps the rest (see the adapter's ``_move_claim``).
         """
         src, src_gen = self.get_allocs_for_consumer(source)
         tgt, tgt_gen = self.get_allocs_for_consumer(target)
-        if not src:
+        moving = src if providers is None else {rp: r for rp, r in src.items() if rp in providers}
+        if not moving:
             if tgt:
                 self.put_allocations(target, {}, tgt_gen)
             return False
         body = {
-            source: self._body({}, src_gen),
-            target: self._body(src, tgt_gen),
+            source: self._body({rp: r for rp, r in src.items() if rp not in moving}, src_gen),
+            target: self._body(moving, tgt_gen),
         }
         self._write("POST", "/allocations", body)
         return True
