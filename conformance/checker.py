@@ -206,10 +206,15 @@ class Checker:
                                    category="rejected" if reason is None else "accepted")
         if reason is not None:
             # A rejected step must change nothing (bug 1549984: a rejected
-            # claim kept the devices it had grabbed), so observe it too.
+            # claim kept the devices it had grabbed), so observe it too; a move
+            # the scheduler refused leaves only its record, error.
             self.coverage.rejected[step.kind] += 1
-            self._compare_observation(index, step, before, before, {"outcome": outcome.to_json()},
+            after = spec.after_rejection(before, step)
+            if after is not before:
+                self._cover_edges(before, after)
+            self._compare_observation(index, step, before, after, {"outcome": outcome.to_json()},
                                       expected_outcome=expected_outcome)
+            self.state = after
             return outcome
         err = spec.pick_error(before, step, outcome.devices)
         if err is not None:
@@ -222,6 +227,9 @@ class Checker:
 
     def _cover(self, step: Step, before: State, after: State) -> None:
         self.coverage.accepted[step.kind] += 1
+        self._cover_edges(before, after)
+
+    def _cover_edges(self, before: State, after: State) -> None:
         if before.migrations is after.migrations:
             return
         old = {m.id: m.status for m in before.migrations}

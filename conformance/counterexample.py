@@ -45,6 +45,8 @@ def _trace_table(spec: Spec, d: Discrepancy):
         if reason is None and spec.pick_error(state, step, picks) is None and not (
                 last and d.category != "observation"):
             state = spec.next_state(state, step, picks)
+        elif reason is not None and not (last and d.category != "observation"):
+            state = spec.after_rejection(state, step)
         if last:
             tracker = d.observed.get("outcome", {}) or {}
             tracker_cell = tracker.get("result", "fault") if isinstance(tracker, dict) else "?"

@@ -194,7 +194,10 @@ class Validator:
             reason = spec.why_rejected(r.state, step)
             if not accepted:
                 if reason is not None:
-                    alive.append(Reading(r.state, r.picks))
+                    # (a move the scheduler refused leaves its record, error)
+                    after = spec.after_rejection(r.state, step)
+                    alive.append(Reading(after, r.picks) if after is r.state
+                                 else Reading(after, r.picks, r.state, step))
                 else:
                     why.append(self._why(r, {"outcome": "accepted"},
                                          ["the spec accepts this step; the tracker rejected it"]))

@@ -139,16 +139,19 @@ class NovaCloud:
             raise Rejected(f"migration {m.uuid} is {m.status}, not {' or '.join(statuses)}")
         return m
 
-    def _new_migration(self, step: Step, need_source_up: bool = True) -> InstanceRecord:
-        """The API's checks before a move: the instance exists and is not moving, hosts
-        are up, and the migration record can be created."""
+    def _new_migration(self, step: Step, need_source_up: bool = True,
+                       dest_up: bool = True) -> InstanceRecord:
+        """The API's checks before a move: the instance exists and is not moving, its
+        host (and the dest, unless the scheduler checks it) is up, and the migration
+        record can be created."""
         inst = self._instance(step.instance)
         if (self.store.in_progress_by_instance(inst.uuid) is not None
                 or self._gone(inst) is not None):
             raise Rejected(f"instance {inst.uuid} already has an in-progress migration")
         if need_source_up:
             self._rt(inst.host)
-        self._rt(step.dest)
+        if dest_up:
+            self._rt(step.dest)
         if self.store.migration(step.migration) is not None:
             raise Rejected(f"migration {step.migration} already exists")
         if self.store.migration_count() >= self.max_migrations:
@@ -277,8 +280,9 @@ class NovaCloud:
     # ------------------------------------------------------------ resize / cold migrate
 
     def resize_claim(self, step: Step):
-        """Conductor ``MigrationTask`` + dest ``_prep_resize`` -> ``rt.resize_claim``."""
-        inst = self._new_migration(step)
+        """Conductor ``MigrationTask`` (the record, then scheduling) + dest
+        ``_prep_resize`` -> ``rt.resize_claim``."""
+        inst = self._new_migration(step, dest_up=False)
         if inst.vm_state != "active":
             raise Rejected(f"instance {inst.uuid} is {inst.vm_state}, not active")
         if step.dest == inst.host and step.flavor == inst.flavor:
@@ -286,12 +290,17 @@ class NovaCloud:
         mtype = "resize" if step.flavor != inst.flavor else "migration"
         m = MigrationRecord(step.migration, inst.uuid, mtype, inst.host, step.dest,
                             inst.flavor, step.flavor, "pre-migrating")
+        if self.rts[step.dest] is None:  # the scheduler's ComputeFilter: NoValidHost
+            self._refused(m, f"host {step.dest} is down")
+        stashed = inst.old_flavor, inst.new_flavor
         self._stash_flavors(inst, step.flavor)
         try:
             with self._rt(step.dest).resize_claim(inst, m) as claim:
                 return claim.devices  # the cast to resize_instance would run here
         except ComputeResourcesUnavailable as e:
-            self._refused(m, str(e), create=True)
+            inst.old_flavor, inst.new_flavor = stashed  # the rollback puts them back
+            self.store.save_instance(inst)
+            self._refused(m, str(e))
 
     def _stash_flavors(self, inst: InstanceRecord, new_flavor: str) -> None:
         """``instance.old_flavor``/``new_flavor`` are set before the host changes
@@ -372,40 +381,30 @@ class NovaCloud:
     # ------------------------------------------------------------ live migration
 
     def live_claim(self, step: Step):
-        """Conductor ``LiveMigrationTask`` -> dest ``rt.live_migration_claim``."""
-        inst = self._new_migration(step)
+        """Conductor ``ComputeTaskManager._live_migrate`` (the record) and
+        ``LiveMigrationTask`` -> dest ``rt.live_migration_claim``."""
+        inst = self._new_migration(step, dest_up=False)
         if inst.vm_state != "active":
             raise Rejected(f"instance {inst.uuid} is {inst.vm_state}, not active")
-        if step.dest == inst.host:
-            raise Rejected("a live migration must change host")
         m = MigrationRecord(step.migration, inst.uuid, "live-migration", inst.host, step.dest,
                             inst.flavor, inst.flavor, "accepted")
+        if step.dest == inst.host:  # _check_destination_is_not_source
+            self._refused(m, "a live migration must change host")
+        if self.rts[step.dest] is None:  # _check_host_is_up
+            self._refused(m, f"host {step.dest} is down")
         try:
             with self._rt(step.dest).live_migration_claim(inst, m) as claim:
                 return claim.devices
         except ComputeResourcesUnavailable as e:
-            self._refused(m, str(e), create=True)
+            self._refused(m, str(e))
 
-    #: Whether a refused claim leaves its migration ``error``.  Nova 34 does: the
-    #: conductor wrote the record before scheduling (``MigrationTask._preallocate_migration``,
-    #: ``ComputeTaskManager._live_migrate``, ``API.evacuate``) and its rollback ends
-    #: it (``MigrationTask.rollback``, ``_live_migrate``,
-    #: ``ComputeTaskManager.rebuild_instance``: no valid host).  The spec's contract
-    #: has a rejected step change nothing, so this waits for the spec (docs/spec.md,
-    #: "The blueprint, Nova 34 and movecheck", pending) and is off.
-    REFUSED_CLAIM_LEAVES_RECORD = False
-
-    def _refused(self, m: MigrationRecord, reason: str, create: bool) -> None:
-        """A refused claim: the step is rejected; with
-        :attr:`REFUSED_CLAIM_LEAVES_RECORD` its migration is ``error`` (the vm_state
-        unchanged), else nothing is written."""
-        if not self.REFUSED_CLAIM_LEAVES_RECORD:
-            raise Rejected(reason)
+    def _refused(self, m: MigrationRecord, reason: str) -> None:
+        """A move the scheduler or the destination refused after the conductor wrote its
+        record (``MigrationTask._preallocate_migration``, ``ComputeTaskManager._live_migrate``):
+        the step is rejected and the record ends ``error`` (``MigrationTask.rollback``,
+        ``_live_migrate``), the vm_state unchanged (Nova's ``test_resize_not_enough_resource``)."""
         m.status = "error"
-        if create:
-            self.store.create_migration(m)
-        else:
-            self.store.save_migration_status(m)
+        self.store.create_migration(m)
         raise ClaimRefused(reason)
 
     def _live_status(self, step: Step, before: str, after: str, up: tuple[str, ...]):
@@ -485,7 +484,16 @@ class NovaCloud:
             with dest.rebuild_claim(inst, m) as claim:
                 return claim.devices
         except ComputeResourcesUnavailable as e:
-            self._refused(m, str(e), create=False)
+            # ComputeTaskManager.rebuild_instance: NoValidHost writes error on the
+            # ``accepted`` record it looks up and sets the instance ERROR; a record
+            # the source's restart wrote ``completed`` is not found and stays.
+            if m.status != "accepted":
+                raise Rejected(str(e)) from None
+            m.status = "error"
+            self.store.save_migration_status(m)
+            inst.vm_state = "error"
+            self.store.save_instance(inst)
+            raise ClaimRefused(str(e)) from None
 
     def finish_evacuation(self, step: Step):
         """Dest ``rt.finish_evacuation``; also over ``completed`` when the source came

@@ -68,12 +68,11 @@ def failure_status(m: MigrationRecord) -> str:
 
 def fail_errors_instance(m: MigrationRecord) -> bool:
     """A failure of ``m`` leaves the instance's vm_state ERROR: a resize, cold
-    migration or evacuation that failed after its claim
-    (``ComputeManager._error_out_instance_on_exception``; a live-migration
-    rollback keeps the vm_state, ``_rollback_live_migration``)."""
-    if m.migration_type == "live-migration":
-        return False
-    return m.status not in BEFORE_CLAIM
+    migration or evacuation (``ComputeManager._error_out_instance_on_exception``;
+    before an evacuation's claim, the conductor's NoValidHost,
+    ``ComputeTaskManager.rebuild_instance``); a live-migration rollback keeps the
+    vm_state (``_rollback_live_migration``)."""
+    return m.migration_type != "live-migration"
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ The spec never imports the reference tracker (movecheck.model).
 
 from movecheck.spec.cloudfile import default_cloud, load_cloud, resolve_cloud
 from movecheck.spec.errors import CloudError, InputError
-from movecheck.spec.interpret.concrete import Rejection, Spec
+from movecheck.spec.interpret.concrete import REFUSED, Refusal, Rejection, Spec
 from movecheck.spec.invariants import INVARIANTS, transition_violations, violations
 from movecheck.spec.state import State
 from movecheck.spec.statuses import FINISHED, STATUS_MACHINES, TERMINAL
@@ -38,6 +38,7 @@ from movecheck.spec.vocab import (
 )
 
 __all__ = [
+    "REFUSED", "Refusal",
     "CAPABILITIES", "FINISHED", "RESOURCE_CLASSES", "INVARIANTS", "STATUS_MACHINES", "STEPS",
     "TERMINAL",
     "Cloud", "CloudError", "Flavor", "Host", "InputError", "Instance", "Inventory", "Migration",

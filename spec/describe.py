@@ -7,7 +7,7 @@ migrations with type and status — the way a Nova engineer reads
 
 from __future__ import annotations
 
-from movecheck.spec import Spec, State
+from movecheck.spec import Refusal, Spec, State
 from movecheck.spec.vocab import RESOURCE_CLASSES, VM_DELETED, Step
 
 
@@ -49,10 +49,11 @@ def describe_state(spec: Spec, s: State) -> list[str]:
 
 
 def replay(spec: Spec, trace: list[tuple[Step, tuple[str, ...]]]) -> list[State]:
-    """The states a (step, picks) trace passes through, starting with the initial one."""
+    """The states a (step, picks) trace passes through, starting with the initial one
+    (picks :data:`~movecheck.spec.REFUSED`: the step was rejected, its record left)."""
     states = [spec.initial()]
     for step, picks in trace:
-        states.append(spec.next_state(states[-1], step, picks))
+        states.append(spec.take(states[-1], step, picks))
     return states
 
 
@@ -69,6 +70,8 @@ def trace_table(spec: Spec, trace: list[tuple[Step, tuple[str, ...]]]):
     table.add_column("statuses")
     for n, ((step, picks), s) in enumerate(zip(trace, states[1:], strict=True), 1):
         label = str(step) + (f" picks {','.join(picks)}" if picks else "")
+        if isinstance(picks, Refusal):
+            label += f" rejected: {spec.why_rejected(states[n - 1], step)}"
         cells = [fmt_vector(u) + ("" if s.up[k] else " (down)") for k, u in enumerate(s.usage)]
         sts = " ".join(f"{m.id}:{m.status}" for m in s.migrations)
         table.add_row(str(n), label, *cells, sts)
@@ -79,7 +82,9 @@ def trace_to_json(trace: list[tuple[Step, tuple[str, ...]]]) -> list[dict]:
     out = []
     for step, picks in trace:
         d = step.to_json()
-        if picks:
+        if isinstance(picks, Refusal):
+            d["expected"] = "rejected"
+        elif picks:
             d["picks"] = list(picks)
         out.append(d)
     return out

@@ -218,9 +218,12 @@ def evacuation_source_down(x, s):
 
 
 def moves_change_host(x, s):
-    """Only a resize may stay on its host (same-host resize); a resize changes the flavor."""
+    """Only a resize may stay on its host (same-host resize); a resize changes the flavor.
+    A live migration to its own host is refused after Nova wrote its record
+    (``LiveMigrationTask._check_destination_is_not_source``): it ends ``error``."""
     for sl in s.slots:
-        yield IMP(AND(sl.mx, EQ(sl.msrc, sl.mdst)), type_is(sl, RESIZE)), \
+        yield IMP(AND(sl.mx, EQ(sl.msrc, sl.mdst), NOT(status_is(sl, "error", "failed"))),
+                  type_is(sl, RESIZE)), \
             "{} is a {:type} from {} to itself", sl.mid, sl.mtype, sl.msrc
         yield IMP(AND(sl.mx, type_is(sl, RESIZE)), NE(sl.mold, sl.mnew)), \
             "{} is a resize that keeps flavor {}", sl.mid, sl.mold
@@ -425,7 +428,8 @@ INVARIANTS: dict[str, Invariant] = {
            "source an evacuated instance waits for is down",
            ("1518200", "1764883"), True, evacuation_source_down),
         _I("moves_change_host", "state",
-           "only a resize may keep its host (same-host resize); a resize changes the flavor",
+           "only a resize may keep its host (same-host resize), or a move refused into error; "
+           "a resize changes the flavor",
            (), True, moves_change_host),
         _I("status_graph", "transition",
            "statuses change only along the type's edges, by the steps that label them; "

@@ -30,6 +30,9 @@ _FAIL = ("fail", "delete")
 # rows is the order in which docs and pictures list the edges.
 _RESIZE_EDGES = [
     (NEW, "pre-migrating", ("resize_claim",), False),
+    # the scheduler refused: MigrationTask.rollback ends the record written before
+    # scheduling (the step is rejected)
+    (NEW, "error", ("resize_claim",), True),
     ("pre-migrating", "migrating", ("resize_migrate",), False),
     ("migrating", "post-migrating", ("resize_migrated",), False),
     ("post-migrating", "finished", ("finish_resize",), False),
@@ -52,6 +55,8 @@ _RESIZE_EDGES = [
 
 _LIVE_EDGES = [
     (NEW, "accepted", ("live_claim",), False),
+    # the conductor's prechecks refused: ComputeTaskManager._live_migrate (rejected)
+    (NEW, "error", ("live_claim",), True),
     ("accepted", "queued", ("live_queue",), False),
     ("queued", "preparing", ("live_prepare",), False),
     ("preparing", "running", ("live_run",), False),
@@ -78,9 +83,10 @@ _EVACUATION_EDGES = [
     # finish_evacuation (test_bug_1764883 ends done).
     ("completed", "pre-migrating", ("rebuild_claim",), False),
     ("completed", "done", ("finish_evacuation",), False),
-    # the conductor finds no host: error (ComputeTaskManager.rebuild_instance); the
+    # the conductor finds no host: error (ComputeTaskManager.rebuild_instance; a
+    # rebuild_claim the scheduler refused is rejected and writes it too); the
     # compute's rebuild_instance fails after the claim: failed
-    ("accepted", "error", _FAIL, True),
+    ("accepted", "error", _FAIL + ("rebuild_claim",), True),
     ("pre-migrating", "failed", _FAIL, True),
     ("error", "failed", ("audit",), True),
 ]

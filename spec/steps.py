@@ -18,6 +18,12 @@ How a rule reads:
   reports its reason (:data:`REASONS`); the Z3 reading conjoins them all.
 - ``then(x, s, sl, p, picks)`` returns the acting slot's new value and the
   usage it charges or frees, ``[(condition, host, flavor, +1 | -1)]``.
+- A step that creates a migration before Nova schedules it (``resize_claim``,
+  ``live_claim``) splits its guard: ``when`` is what Nova's API checks (refused:
+  nothing is written), ``schedule`` what the scheduler and the destination check
+  after the conductor wrote the record; ``refused(x, s, sl, p)`` is what a
+  refusal there leaves (the record, ``error``).  The step is rejected either way;
+  only the state after it differs (docs/spec.md, "Refused claims").
 - ``s`` is the state, ``sl`` the acting slot (:class:`~movecheck.spec.state.Slot`:
   the instance and its latest migration record; ``m*`` fields are the
   migration's), ``p`` the step's parameters, ``x`` the reading (lookups such
@@ -290,16 +296,34 @@ def claim_fits(x, s, host, flavor):
     yield "no_free_devices", x.free_count(s, host) >= x.fdev(flavor), host, flavor
 
 
-def movable(x, s, sl, p, need_host_up: bool = True):
+def movable(x, s, sl, p, need_host_up: bool = True, dest_up: bool = True):
     """A new move of the instance may start: it exists with no move in progress, its
-    host (unless evacuating) and the dest are up, the migration id is fresh."""
+    host (unless evacuating) and the dest (unless the scheduler checks it) are up,
+    the migration id is fresh."""
     yield "no_instance", alive(sl), p.instance
     yield "in_progress", AND(NOT(in_progress(sl)), EQ(sl.older, 0)), p.instance
     if need_host_up:
         yield "host_down", x.up(s, sl.host), sl.host
-    yield "host_down", x.up(s, p.dest), p.dest
+    if dest_up:
+        yield "host_down", x.up(s, p.dest), p.dest
     yield "not_fresh", x.fresh(s, p.migration), p.migration
     yield "migration_limit", x.nmig(s) < x.max_migrations, x.max_migrations
+
+
+def schedulable(x, s, host, flavor):
+    """The scheduler and the destination take the move: ``host`` is up (Nova's
+    ComputeFilter, ``ComputeTaskManager._live_migrate``'s ``_check_host_is_up``)
+    and the claim of ``flavor`` fits there."""
+    yield "host_down", x.up(s, host), host
+    yield from claim_fits(x, s, host, flavor)
+
+
+def refuse(x, sl, p, mtype, new_flavor):
+    """A move the scheduler or the destination refused: the record the conductor
+    wrote before scheduling ends ``error`` (``MigrationTask.rollback``,
+    ``ComputeTaskManager._live_migrate``); usage, devices and the vm_state are
+    unchanged, the migration id is used up."""
+    return create(x, sl, p, mtype, sl.flavor, new_flavor, "error"), ()
 
 
 def status_guard(x, s, sl, types, statuses, up=()):
@@ -344,9 +368,10 @@ def fail_effect(x, sl):
     hold, host, flavor = migration_hold(sl)
     before_claim = status_is(sl, "accepted")
     # _error_out_instance_on_exception: a resize or cold migration, or an evacuation
-    # past its claim, leaves the instance in ERROR; a refused claim (InstanceFaultRollback)
-    # and a live migration's rollback keep the vm_state (resized is left for active).
-    error_out = OR(type_is(sl, *RZ), AND(type_is(sl, EVACUATION), NOT(before_claim)))
+    # past its claim, leaves the instance in ERROR, and so does the conductor's
+    # NoValidHost for an evacuation before it (ComputeTaskManager.rebuild_instance);
+    # a live migration's rollback keeps the vm_state (resized is left for active).
+    error_out = type_is(sl, *RZ, EVACUATION)
     vm = ite(error_out, VM_ERR, ite(EQ(sl.vm, VM_RSZ), VM_ACT, sl.vm))
     new = sl._replace(vm=vm, flavor=ite(landed(sl), sl.mnew, sl.flavor), oldf=x.NONE,
                       newf=x.NONE, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES,
@@ -380,11 +405,19 @@ class StepDef:
     then: Any = field(repr=False, compare=False, default=None)  # the effect
     claim: Any = field(repr=False, compare=False, default=None)  # (host, flavor) it claims on
     creates: bool = False  # creates a migration record (its id must be fresh)
+    schedule: Any = field(repr=False, compare=False, default=None)  # the scheduler's conjuncts
+    refused: Any = field(repr=False, compare=False, default=None)  # what a refusal there leaves
 
     @property
     def claims(self) -> bool:
         """Picks devices on a host (the outcome reports them)."""
         return self.claim is not None
+
+    def conjuncts(self, x, s, sl, p):
+        """The whole guard: what the API checks, then what the scheduler checks."""
+        yield from self.when(x, s, sl, p)
+        if self.schedule is not None:
+            yield from self.schedule(x, s, sl, p)
 
 
 #: Every step of the spec, in the order docs and reports list them.
@@ -395,7 +428,9 @@ def step(cls) -> StepDef:
     """Register the step described by the class body (a namespace, never instantiated)."""
     d = cls.__dict__
     sd = StepDef(cls.__name__, d["params"], d.get("move"), d["nova"], d["guard"], d["effect"],
-                 d["acts"], d["when"], d["then"], d.get("claim"), d.get("creates", False))
+                 d["acts"], d["when"], d["then"], d.get("claim"), d.get("creates", False),
+                 d.get("schedule"), d.get("refused"))
+    assert (sd.schedule is None) == (sd.refused is None), sd.name
     STEPS[sd.name] = sd
     return sd
 
@@ -479,30 +514,45 @@ class resize_claim:
     move = RESIZE
     acts = "instance"
     creates = True
-    nova = "conductor/tasks/migrate.py + compute/manager.py _prep_resize -> rt.resize_claim"
-    guard = ("the instance is active with no in-progress migration, its host and dest are up, the "
-             "migration id is fresh, dest != host or the flavor changes (same-host resize), and the "
-             "new flavor fits on dest on top of what dest holds")
+    nova = ("conductor/tasks/migrate.py MigrationTask (the record, then scheduling) + "
+            "compute/manager.py _prep_resize -> rt.resize_claim")
+    guard = ("the instance is active with no in-progress migration, its host is up, the "
+             "migration id is fresh and dest != host or the flavor changes (same-host resize); "
+             "then the scheduler: dest is up and the new flavor fits on dest on top of what "
+             "dest holds")
     effect = ("a migration (type resize if the flavor changes, else migration) is created "
               "pre-migrating; dest holds the new flavor and the picked devices; the "
-              "MigrationContext records the old and new devices")
+              "MigrationContext records the old and new devices.  Refused by the scheduler "
+              "(dest down, does not fit): the step is rejected and its migration is created "
+              "error, nothing else changes")
 
     def when(x, s, sl, p):
-        yield from movable(x, s, sl, p)
+        yield from movable(x, s, sl, p, dest_up=False)
         yield "not_active", EQ(sl.vm, VM_ACT), p.instance, sl.vm
+        # API.resize: CannotResizeToSameFlavor, CannotMigrateToSameHost (no record).
         yield "same_host", NOT(AND(EQ(p.dest, sl.host), EQ(p.flavor, sl.flavor))), "cold migration"
-        yield from claim_fits(x, s, p.dest, p.flavor)
+
+    def schedule(x, s, sl, p):
+        yield from schedulable(x, s, p.dest, p.flavor)
 
     def claim(x, s, sl, p):
         return p.dest, p.flavor
 
     def then(x, s, sl, p, picks):
-        # determine_migration_type: resize iff the flavor changes, else migration.
-        mtype = ite(NE(p.flavor, sl.flavor), TY[RESIZE], TY[MIGRATION])
-        new = create(x, sl, p, mtype, sl.flavor, p.flavor, "pre-migrating")
+        new = create(x, sl, p, _resize_type(sl, p), sl.flavor, p.flavor, "pre-migrating")
         new = claim_move(x, new._replace(oldf=sl.flavor, newf=p.flavor), picks)
         # The MoveClaim charges dest the new flavor (same host: on top of the old one).
         return new, [(True, p.dest, p.flavor, +1)]
+
+    def refused(x, s, sl, p):
+        # MigrationTask._preallocate_migration wrote it pre-migrating; NoValidHost ->
+        # MigrationTask.rollback sets error (Nova's test_resize_not_enough_resource).
+        return refuse(x, sl, p, _resize_type(sl, p), p.flavor)
+
+
+def _resize_type(sl, p):
+    """determine_migration_type: resize iff the flavor changes, else migration."""
+    return ite(NE(p.flavor, sl.flavor), TY[RESIZE], TY[MIGRATION])
 
 
 @step
@@ -634,16 +684,25 @@ class live_claim:
     move = LIVE_MIGRATION
     acts = "instance"
     creates = True
-    nova = "conductor/tasks/live_migrate.py -> rt.live_migration_claim"
-    guard = ("the instance is active with no in-progress migration, its host and dest are up, "
-             "dest != host, the migration id is fresh and the flavor fits on dest")
-    effect = "a live-migration is created accepted; dest holds the flavor and the picked devices"
+    nova = ("conductor/manager.py ComputeTaskManager._live_migrate (the record) + "
+            "conductor/tasks/live_migrate.py -> rt.live_migration_claim")
+    guard = ("the instance is active with no in-progress migration, its host is up and the "
+             "migration id is fresh; then the conductor: dest != host, dest is up and the "
+             "flavor fits on dest")
+    effect = ("a live-migration is created accepted; dest holds the flavor and the picked "
+              "devices.  Refused by the conductor (dest is the host, dest down, does not fit): "
+              "the step is rejected and its live-migration is created error, nothing else "
+              "changes")
 
     def when(x, s, sl, p):
-        yield from movable(x, s, sl, p)
+        yield from movable(x, s, sl, p, dest_up=False)
         yield "not_active", EQ(sl.vm, VM_ACT), p.instance, sl.vm
+
+    def schedule(x, s, sl, p):
+        # LiveMigrationTask._check_destination_is_not_source (UnableToMigrateToSelf),
+        # _check_host_is_up, then the scheduler and the destination's claim.
         yield "same_host", NE(p.dest, sl.host), "live migration"
-        yield from claim_fits(x, s, p.dest, sl.flavor)
+        yield from schedulable(x, s, p.dest, sl.flavor)
 
     def claim(x, s, sl, p):
         return p.dest, sl.flavor
@@ -651,6 +710,11 @@ class live_claim:
     def then(x, s, sl, p, picks):
         new = create(x, sl, p, TY[LIVE_MIGRATION], sl.flavor, sl.flavor, "accepted")
         return claim_move(x, new, picks), [(True, p.dest, sl.flavor, +1)]
+
+    def refused(x, s, sl, p):
+        # _live_migrate: the prechecks' exceptions set the record error and keep
+        # the vm_state (_set_vm_state with instance.vm_state).
+        return refuse(x, sl, p, TY[LIVE_MIGRATION], sl.flavor)
 
 
 @step
@@ -769,12 +833,16 @@ class rebuild_claim:
     params = ("migration",)
     move = EVACUATION
     acts = "migration"
-    nova = ("compute/manager.py rebuild_instance -> rt.rebuild_claim "
+    nova = ("conductor/manager.py ComputeTaskManager.rebuild_instance (scheduling) + "
+            "compute/manager.py rebuild_instance -> rt.rebuild_claim "
             "(ResourceTracker._claim_existing_migration)")
     guard = ("the evacuation is accepted (or completed by its source's early restart before "
-             "the claim: the destination is not told), its dest is up and the flavor fits on "
-             "dest")
-    effect = "status pre-migrating; dest holds the flavor and the picked devices"
+             "the claim: the destination is not told) and its dest is up; then the "
+             "scheduler: the flavor fits on dest")
+    effect = ("status pre-migrating; dest holds the flavor and the picked devices.  Refused "
+              "by the scheduler: the step is rejected, the evacuation ends error and the "
+              "instance is in vm_state error (an evacuation its source completed already is "
+              "left as it is)")
 
     def when(x, s, sl, p):
         yield "wrong_type", type_is(sl, EVACUATION), sl.mid, sl.mtype
@@ -782,6 +850,8 @@ class rebuild_claim:
                                  AND(status_is(sl, "completed"), sl.gone, NOT(sl.mc))), \
             sl.mid, sl.mst, "accepted"
         yield "host_down", x.up(s, sl.mdst), sl.mdst
+
+    def schedule(x, s, sl, p):
         yield from claim_fits(x, s, sl.mdst, sl.mnew)
 
     def claim(x, s, sl, p):
@@ -790,6 +860,14 @@ class rebuild_claim:
     def then(x, s, sl, p, picks):
         new = claim_move(x, sl._replace(mst=ST["pre-migrating"]), picks)
         return new, [(True, sl.mdst, sl.mnew, +1)]
+
+    def refused(x, s, sl, p):
+        # ComputeTaskManager.rebuild_instance: NoValidHost writes error on the
+        # ``accepted`` record it looked up and sets the instance ERROR.  A record the
+        # source's restart wrote ``completed`` is not found (docs/nova.md finding 4:
+        # Nova leaves that instance uncharged; the spec refuses without a change).
+        errored = sl._replace(mst=ST["error"], vm=VM_ERR)
+        return ite(sl.gone, sl, errored), ()
 
 
 @step
@@ -838,7 +916,7 @@ class fail:
               "hold is released; status error (a resize or cold migration; a live migration or "
               "an evacuation still accepted, before its destination's claim), failed (a live "
               "migration or an evacuation after the claim); a resize, cold migration or "
-              "evacuation after its claim leaves the instance in vm_state error")
+              "evacuation leaves the instance in vm_state error")
 
     def when(x, s, sl, p):
         yield "wrong_status", status_in_progress(sl), sl.mid, sl.mst, "in progress"

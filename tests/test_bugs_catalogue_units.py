@@ -144,6 +144,8 @@ def first_divergence(tracker, steps) -> int | None:
                 if spec.pick_error(state, step, out.devices) is not None:
                     return k
                 state = spec.next_state(state, step, out.devices)
+            else:
+                state = spec.after_rejection(state, step)
             if tracker.observe() != spec.observe(state):
                 return k
         return None

@@ -30,8 +30,9 @@ def test_the_spec_itself_is_conformant_and_coverage_is_reported():
     assert cov["steps_rejected"]  # rejected steps are generated too
     edges = cov["status_edges"]["resize"]
     assert ["∅", "pre-migrating"] in edges["exercised"]
-    # 16 resize edges: delete confirms from finished/confirming, audit turns error into failed
-    assert len(edges["exercised"]) + len(edges["never"]) == 16
+    # 17 resize edges: delete confirms from finished/confirming, audit turns error into
+    # failed, a refused resize_claim creates its record error
+    assert len(edges["exercised"]) + len(edges["never"]) == 17
 
 
 def test_a_leak_on_confirm_is_caught_and_shrunk_to_the_seven_step_resize():

@@ -25,7 +25,7 @@ def test_statuses_writes_pictures_and_reports_analyses(tmp_path, capsys):
     assert "status-analysis.json" in names
     assert [a["migration_type"] for a in data["analysis"]] == [
         "resize", "migration", "live-migration", "evacuation"]
-    assert "resize: 11 statuses (with ∅), 16 edges" in out
+    assert "resize: 11 statuses (with ∅), 17 edges" in out
     assert "longest acyclic path (7 steps): ∅ -> pre-migrating -> migrating -> " \
            "post-migrating -> finished -> confirming -> error -> failed" in out
     assert "cycles through rewrites of a finished status: {completed, done, pre-migrating}" in out
@@ -37,8 +37,8 @@ def test_space_default_cloud_and_report(tmp_path, capsys):
                        "--json", str(rep))
     assert code == 0
     data = json.loads(rep.read_text())
-    assert data["space"]["states"] == 1292 and data["space"]["abstraction"] == "phase"
-    assert "explored 1,292 states, 5,524 transitions; drawn as 23 nodes" in out
+    assert data["space"]["states"] == 1340 and data["space"]["abstraction"] == "phase"
+    assert "explored 1,340 states, 5,736 transitions; drawn as 23 nodes" in out
 
 
 def test_trace_from_an_explore_style_report(tmp_path, capsys):
@@ -63,7 +63,7 @@ def test_coverage_from_a_report(tmp_path, capsys):
     code, out, _ = run(capsys, "--what", "coverage", "--report", str(report), "--out",
                        str(tmp_path / "c"), "--format", "mermaid")
     assert code == 0
-    assert "resize: 1 of 16 status edges exercised" in out
+    assert "resize: 1 of 17 status edges exercised" in out
     assert (tmp_path / "c" / "coverage-resize.mmd").exists()
 
 

@@ -44,7 +44,7 @@ def test_exercised_edges_solid_with_counts_others_dashed():
     assert edges[(NEW, "pre-migrating")].style == "solid"
     assert edges[("pre-migrating", "error")].style == "solid"  # a failure edge, exercised
     assert edges[("finished", "confirming")].style == "dashed"
-    assert "never exercised (13):" in d.notes
+    assert "never exercised (14):" in d.notes
 
 
 def test_early_conformance_shape_is_read_too():
@@ -68,7 +68,7 @@ def test_bad_coverage_is_one_sentence(doc, message):
 
 def test_coverage_text_and_files(tmp_path):
     text = "\n".join(coverage_text(coverage_of(COVERAGE)))
-    assert "resize: 3 of 16 status edges exercised" in text
+    assert "resize: 3 of 17 status edges exercised" in text
     assert "live-migration: took running -> done which the status machine lacks" in text
     paths = write_coverage({"coverage": COVERAGE}, tmp_path, ("svg", "html"), "builtin")
     names = {p.name for p in paths}

@@ -91,6 +91,8 @@ def walk(cloud: Cloud, seed: int, episodes: int, length: int, accepted: Counter 
                     accepted[step.kind] += 1
                 assert spec.pick_error(state, step, out.devices) is None, (context, out)
                 state = spec.next_state(state, step, out.devices)
+            else:
+                state = spec.after_rejection(state, step)  # a refused move's record
             got = tracker.observe()
             want = spec.observe(state)
             assert got.usage == want.usage, context

@@ -156,24 +156,39 @@ LIVE = [S("live_claim", migration="m1", instance="i1", dest="h2"),
       S("reset_state", instance="i1"),
       S("resize_claim", migration="m2", instance="i1", dest="h1", flavor="large"),
       S("resize_migrate", migration="m2")]),
-    ("an evacuation that fails before its claim: the conductor's NoValidHost, error",
+    ("an evacuation that fails before its claim: the conductor's NoValidHost, error, ERROR",
      [BOOT, S("host_down", host="h1"),
-      S("evacuate_start", migration="m1", instance="i1", dest="h2"), S("fail", migration="m1")]),
+      S("evacuate_start", migration="m1", instance="i1", dest="h2"), S("fail", migration="m1"),
+      S("reset_state", instance="i1")]),
     ("an evacuation that fails after its claim: failed, ERROR until reset_state",
      [BOOT, S("host_down", host="h1"),
       S("evacuate_start", migration="m1", instance="i1", dest="h2"),
       S("rebuild_claim", migration="m1"), S("fail", migration="m1"),
       S("reset_state", instance="i1"),
       S("resize_claim", migration="m2", instance="i1", dest="h1", flavor="large")]),
-    ("a resize that does not fit is refused and changes nothing",
+    ("a resize that does not fit is refused and leaves its record error (Nova's "
+     "test_resize_not_enough_resource)",
      [BOOT, S("boot", instance="i2", host="h2", flavor="large"),
       S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"),
-      S("resize_claim", migration="m1", instance="i1", dest="h1", flavor="large")]),
+      S("resize_claim", migration="m2", instance="i1", dest="h1", flavor="large"),
+      S("resize_migrate", migration="m2")]),
+    ("a live migration to its own host, then to a down host, is refused and leaves error",
+     [BOOT, S("live_claim", migration="m1", instance="i1", dest="h1"),
+      S("host_down", host="h2"), S("live_claim", migration="m2", instance="i1", dest="h2")]),
+    ("an evacuation whose claim does not fit: rejected, error, ERROR until reset_state",
+     [S("boot", instance="i1", host="h1", flavor="large"), S("host_down", host="h1"),
+      S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+      S("boot", instance="i2", host="h2", flavor="large"), S("rebuild_claim", migration="m1"),
+      S("reset_state", instance="i1")]),
 ])
 def test_nova_conforms(tracker, name, steps):
     checker = run(tracker, steps)
     assert len(checker.trace) == len(steps)
     assert all(e["expected"] in ("accepted", "rejected") for e in checker.trace)
+    if "refused" in name or "does not fit" in name:
+        # the refusal is Nova's and the spec's alike, and its record is observed error
+        assert "rejected" in [e["expected"] for e in checker.trace]
+        assert "error" in {m.status for m in checker.state.migrations}
 
 
 @nova

@@ -405,15 +405,17 @@ class PlacementTracker:
                 return m
         return None
 
-    def _movable(self, step: Step, need_host_up: bool = True) -> _Instance:
-        """Nova's API checks before a move: the instance exists, has no task, hosts are up."""
+    def _movable(self, step: Step, need_host_up: bool = True, dest_up: bool = True) -> _Instance:
+        """Nova's API checks before a move: the instance exists, has no task, its host
+        (and the dest, unless the scheduler checks it) is up."""
         self._check_known(step)
         inst = self._existing(step.instance)
         if self._in_progress_of(step.instance) is not None or self._gone(step.instance):
             raise _Rejected(f"instance {step.instance} already has an in-progress migration")
         if need_host_up:
             self._require_up(inst.host)
-        self._require_up(step.dest)
+        if dest_up:
+            self._require_up(step.dest)
         if step.migration in self.migrations:
             raise _Rejected(f"migration {step.migration} already exists")
         if len(self.migrations) >= self.cloud.max_migrations:
@@ -467,13 +469,22 @@ class PlacementTracker:
     def _tree(self, host: str) -> set[str]:
         return {self.root[host], *self.device_rp[host].values()}
 
-    def _refused(self, mid: str, m: _Migration, e: AllocationRefused) -> None:
-        """A refused claim is reported rejected and leaves no record.  Nova 34's
-        conductor ends its record ``error`` (``MigrationTask.rollback``,
-        ``_live_migrate``, ``ComputeTaskManager.rebuild_instance``); the spec has a
-        rejected step change nothing, so that waits for it (docs/spec.md, "The
-        blueprint, Nova 34 and movecheck", pending)."""
-        raise _Rejected(self._refusal(m.dest, e)) from None
+    def _refused(self, mid: str, m: _Migration, reason: str) -> None:
+        """A move the scheduler refused after the conductor wrote its record
+        (``MigrationTask._preallocate_migration``, ``ComputeTaskManager._live_migrate``):
+        reported rejected, the record ends ``error`` (``MigrationTask.rollback``,
+        ``_live_migrate``) and Placement is left as it was."""
+        m.status = "error"
+        self.migrations[mid] = m
+        raise _Rejected(reason) from None
+
+    def _scheduled(self, mid: str, m: _Migration) -> None:
+        """The conductor's checks before the scheduler: dest is not the source
+        (live migration) and its service is up (ComputeFilter, ``_check_host_is_up``)."""
+        if m.migration_type == LIVE_MIGRATION and m.dest == m.source:
+            self._refused(mid, m, "a live migration must change host")
+        if not self.up.get(m.dest, False):
+            self._refused(mid, m, f"host {m.dest} is down")
 
     def _move_claim(self, mid: str, iid: str, dest: str, flavor: str) -> list[str]:
         """Conductor + scheduler for resize, cold and live migration (Queens and later).
@@ -528,9 +539,10 @@ class PlacementTracker:
         landed = m.status in LANDED[m.migration_type]
         status = _failure_status(m)
         inst = self.instances[iid]
-        # _error_out_instance_on_exception: ERROR after the claim of a resize, cold
-        # migration or evacuation; a live-migration rollback keeps the vm_state.
-        if m.migration_type != LIVE_MIGRATION and m.status != "accepted":
+        # _error_out_instance_on_exception: ERROR for a resize, cold migration or
+        # evacuation (before an evacuation's claim: the conductor's NoValidHost,
+        # ComputeTaskManager.rebuild_instance); a live-migration rollback keeps it.
+        if m.migration_type != LIVE_MIGRATION:
             inst.vm_state = "error"
         elif inst.vm_state == "resized":
             inst.vm_state = "active"
@@ -592,7 +604,7 @@ class PlacementTracker:
         inst.vm_state = "active"
 
     def _step_resize_claim(self, step: Step) -> list[str]:
-        inst = self._movable(step)
+        inst = self._movable(step, dest_up=False)
         if inst.vm_state != "active":
             raise _Rejected(f"instance {step.instance} is {inst.vm_state}, not active")
         if step.dest == inst.host and step.flavor == inst.flavor:
@@ -600,25 +612,25 @@ class PlacementTracker:
         mtype = RESIZE if step.flavor != inst.flavor else MIGRATION
         m = _Migration(step.instance, mtype, inst.host, step.dest, inst.flavor, step.flavor,
                        "pre-migrating")
+        self._scheduled(step.migration, m)
         try:
             picked = self._move_claim(step.migration, step.instance, step.dest, step.flavor)
         except AllocationRefused as e:
-            self._refused(step.migration, m, e)
+            self._refused(step.migration, m, self._refusal(m.dest, e))
         self.migrations[step.migration] = m
         return picked
 
     def _step_live_claim(self, step: Step) -> list[str]:
-        inst = self._movable(step)
+        inst = self._movable(step, dest_up=False)
         if inst.vm_state != "active":
             raise _Rejected(f"instance {step.instance} is {inst.vm_state}, not active")
-        if step.dest == inst.host:
-            raise _Rejected("a live migration must change host")
         m = _Migration(step.instance, LIVE_MIGRATION, inst.host, step.dest, inst.flavor,
                        inst.flavor, "accepted")
+        self._scheduled(step.migration, m)
         try:
             picked = self._move_claim(step.migration, step.instance, step.dest, inst.flavor)
         except AllocationRefused as e:
-            self._refused(step.migration, m, e)
+            self._refused(step.migration, m, self._refusal(m.dest, e))
         self.migrations[step.migration] = m
         return picked
 
@@ -691,14 +703,19 @@ class PlacementTracker:
 
     def _effect_rebuild_claim(self, mid: str, m: _Migration) -> list[str]:
         """The scheduler's evacuation claim: the instance holds source + dest
-        (``claim_resources_on_destination``); Placement's 409 refuses it and the
-        conductor ends the record ``error``."""
+        (``claim_resources_on_destination``).  Placement's 409 refuses it: rejected,
+        and the conductor's NoValidHost writes ``error`` on the ``accepted`` record and
+        sets the instance ERROR (``ComputeTaskManager.rebuild_instance``); a record
+        the source's restart wrote ``completed`` is not found and stays."""
         allocs, picked = self._claim_request(m.dest, m.new_flavor)
         try:
             if _nonempty(allocs):
                 self.client.claim_resources(self._inst_uuid(m.instance), allocs)
         except AllocationRefused as e:
-            self._refused(mid, m, e)
+            if m.status == "accepted":
+                m.status = "error"
+                self.instances[m.instance].vm_state = "error"
+            raise _Rejected(self._refusal(m.dest, e)) from None
         m.claimed = True
         return picked
 

@@ -26,6 +26,7 @@ class SpecTracker:
     def apply(self, step: Step) -> Outcome:
         reason = self.spec.why_rejected(self.state, step)
         if reason is not None:
+            self.state = self.spec.after_rejection(self.state, step)
             return Outcome.reject(reason)
         picks = self.spec.legal_picks(self.state, step)[self._pick]
         self.state = self.spec.next_state(self.state, step, picks)

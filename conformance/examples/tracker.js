@@ -165,14 +165,43 @@ function fresh(mid) {
   return null;
 }
 
-function movable(s, needHostUp) {
+function movable(s, needHostUp, destUp = true) {
   if (!alive(s.instance)) return `instance ${s.instance} does not exist`;
   const i = inst[s.instance];
   if (inProgressOf(i.id)) return `instance ${i.id} is already moving`;
   if (needHostUp && !hosts[i.host].up) return `host ${i.host} is down`;
-  if (!hosts[s.dest].up) return `host ${s.dest} is down`;
+  if (destUp && !hosts[s.dest].up) return `host ${s.dest} is down`;
   return fresh(s.migration);
 }
+
+// What Nova's scheduler and conductor check after the record is written: a refusal
+// here still rejects the step, and leaves the migration "error".
+function schedulable(host, flavor) {
+  if (!hosts[host].up) return `host ${host} is down`;
+  return claimCheck(host, flavor);
+}
+
+const SCHEDULE = {
+  resize_claim: (s) => schedulable(s.dest, s.flavor),
+  live_claim: (s) => {
+    const i = inst[s.instance];
+    if (s.dest === i.host) return "a live migration must change host";
+    return schedulable(s.dest, i.flavor);
+  },
+};
+
+SCHEDULE.rebuild_claim = (s) => { const m = findMig(s.migration); return claimCheck(m.dest, m.new); };
+
+const REFUSED = {
+  // The conductor's NoValidHost: error on the accepted record and the instance ERROR
+  // (a record the source's restart completed is not found and stays).
+  rebuild_claim: (s) => {
+    const m = findMig(s.migration);
+    if (m.status === "accepted") { m.status = "error"; inst[m.instance].vm_state = "error"; }
+  },
+  resize_claim: (s) => { const i = inst[s.instance]; create(s, s.flavor !== i.flavor ? "resize" : "migration", i.flavor, s.flavor, "error"); },
+  live_claim: (s) => { const i = inst[s.instance]; create(s, "live-migration", i.flavor, i.flavor, "error"); },
+};
 
 function statusGuard(s, types, statuses, up) {
   const m = findMig(s.migration);
@@ -189,18 +218,15 @@ const GUARDS = {
   reset_state: (s) => !alive(s.instance) ? `instance ${s.instance} does not exist`
     : inst[s.instance].vm_state === "error" ? null : `instance ${s.instance} is not in error`,
   resize_claim: (s) => {
-    const r = movable(s, true); if (r) return r;
+    const r = movable(s, true, false); if (r) return r;
     const i = inst[s.instance];
     if (i.vm_state !== "active") return "not active";
     if (s.dest === i.host && s.flavor === i.flavor) return "a cold migration must change host";
-    return claimCheck(s.dest, s.flavor);
+    return null;
   },
   live_claim: (s) => {
-    const r = movable(s, true); if (r) return r;
-    const i = inst[s.instance];
-    if (i.vm_state !== "active") return "not active";
-    if (s.dest === i.host) return "a live migration must change host";
-    return claimCheck(s.dest, i.flavor);
+    const r = movable(s, true, false); if (r) return r;
+    return inst[s.instance].vm_state !== "active" ? "not active" : null;
   },
   evacuate_start: (s) => {
     const r = movable(s, false); if (r) return r;
@@ -228,7 +254,7 @@ const GUARDS = {
     const m = findMig(s.migration);
     const i = inst[m.instance];
     if (m.status === "completed" && !(gone(m) && !i.mc)) return `migration ${m.id} is completed`;
-    return claimCheck(m.dest, m.new);
+    return null;
   },
   finish_evacuation: (s) => {
     const r = statusGuard(s, ["evacuation"], ["pre-migrating", "completed"], ["dest"]); if (r) return r;
@@ -264,9 +290,10 @@ function failMove(m) {
   releaseHold(m);
   const i = inst[m.instance];
   if (LANDED[m.type].includes(m.status)) i.flavor = m.new;
-  // _error_out_instance_on_exception: ERROR after the claim of a resize, cold
-  // migration or evacuation; a live-migration rollback keeps the vm_state.
-  const errorOut = RES.includes(m.type) || (m.type === "evacuation" && m.status !== "accepted");
+  // _error_out_instance_on_exception: ERROR for a resize, cold migration or
+  // evacuation (before its claim: the conductor's NoValidHost); a live-migration
+  // rollback keeps the vm_state.
+  const errorOut = m.type !== "live-migration";
   const vm = errorOut ? "error" : i.vm_state === "resized" ? "active" : i.vm_state;
   Object.assign(i, { vm_state: vm, old_flavor: null, new_flavor: null, mc: null });
   m.status = failureStatus(m);
@@ -390,6 +417,8 @@ const EFFECTS = {
 function apply(s) {
   const reason = whyRejected(s);
   if (reason !== null) return { result: "rejected", reason };
+  const refused = SCHEDULE[s.step] ? SCHEDULE[s.step](s) : null;
+  if (refused !== null) { REFUSED[s.step](s); return { result: "rejected", reason: refused }; }
   const target = claimTarget(s);
   const picks = target ? freeDevices(target[0]).slice(0, flavors[target[1]].devices || 0) : [];
   EFFECTS[s.step](s, picks);

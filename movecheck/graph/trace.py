@@ -103,7 +103,8 @@ class Row:
 
 def replay(spec: Spec, steps: list[tuple[Step, tuple[str, ...] | None]]) -> tuple[State, list[Row]]:
     """Run the steps through the spec.  A step the spec rejects leaves the state as
-    it was (a conformance trace may test rejections); an illegal pick falls back
+    it was (a conformance trace may test rejections), but for a move the scheduler
+    refused, which leaves its record ``error``; an illegal pick falls back
     to the spec's own pick and says so."""
     state = spec.initial()
     first = state
@@ -119,7 +120,7 @@ def replay(spec: Spec, steps: list[tuple[Step, tuple[str, ...] | None]]) -> tupl
                 used = tuple(sorted(picks)) if picks is not None else spec.legal_picks(state, step)[0]
                 after = spec.next_state(state, step, used)
         else:
-            after = state
+            after = spec.after_rejection(state, step)  # a refused move leaves its record
         old = {m.id: m.status for m in state.migrations}
         trans = [(m.id, m.migration_type, old.get(m.id, NEW), m.status)
                  for m in after.migrations if old.get(m.id, NEW) != m.status]

@@ -58,18 +58,23 @@ def agreement_problems(spec: Spec, state: State, step: Step,
             out.append(f"{step}: enabled with an unknown name")
         return out
     tr = sym.transition(es, a)
-    if to_bool(tr.enabled) != concrete_enabled:
+    # A transition exists for an enabled step and for a move the scheduler refused.
+    succs = spec.step_transitions(state, step)
+    if to_bool(tr.enabled) != bool(succs):
         out.append(f"{step}: Z3 guard {to_bool(tr.enabled)}, concrete "
                    f"{spec.why_rejected(state, step) or 'enabled'}")
+        return out
+    if succs and to_bool(tr.accepted) != concrete_enabled:
+        out.append(f"{step}: Z3 outcome {'accepted' if to_bool(tr.accepted) else 'refused'}, "
+                   f"concrete {spec.why_rejected(state, step) or 'enabled'}")
         return out
     post = fresh_state(P)
     solver = z3.Solver()
     solver.add(tr.enabled, tr.picks_ok, states_equal(post, tr.post))
-    if not concrete_enabled:
+    if not succs:
         if solver.check() != z3.unsat:
             out.append(f"{step}: disabled, but the Z3 relation has a successor")
         return out
-    succs = [(p, spec.next_state(state, step, p)) for p in spec.legal_picks(state, step)]
     encoded = []
     for picks, t in succs:
         et = encode_state(spec, t)
@@ -150,7 +155,8 @@ def value_agreement_problems(spec: Spec, state: State, steps, sym: SymbolicSpec)
     pick_vectors = [[bool(n >> g & 1) for g in range(G)] for n in range(2 ** G)]
     for step in steps:
         a = step_args(spec, step)
-        enabled = spec.enabled(state, step)
+        succs = spec.step_transitions(state, step)
+        enabled = bool(succs)  # the step has a transition (accepted, or a refused move)
         if a is None:
             if enabled:
                 out.append(f"{step}: enabled with an unknown name")
@@ -162,13 +168,16 @@ def value_agreement_problems(spec: Spec, state: State, steps, sym: SymbolicSpec)
                 out.append(f"{step}: Z3 reading's guard {tr.enabled}, concrete "
                            f"{spec.why_rejected(state, step) or 'enabled'}")
                 break
+            if enabled and tr.accepted is not spec.enabled(state, step):
+                out.append(f"{step}: Z3 reading's outcome accepted={tr.accepted}, concrete "
+                           f"{spec.why_rejected(state, step) or 'enabled'}")
+                break
             if enabled and tr.picks_ok is True:
                 posts.add(tuple(tr.post.terms()))
         if not enabled or out:
             continue
         want = set()
-        for picks in spec.legal_picks(state, step):
-            t = spec.next_state(state, step, picks)
+        for _picks, t in succs:
             et = encode_state(spec, t, python=True)
             want.add(tuple(et.terms()))
             tv = transition_violations(spec, state, step, t)

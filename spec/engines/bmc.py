@@ -21,7 +21,7 @@ from typing import Any
 
 import z3
 
-from movecheck.spec import State
+from movecheck.spec import REFUSED, Refusal, State
 from movecheck.spec.interpret import z3 as SI
 from movecheck.spec.interpret.terms import AND, NOT, OR
 from movecheck.spec.interpret.z3 import (
@@ -62,7 +62,9 @@ class BMCResult:
         out = []
         for t in self.trace:
             d = t.step.to_json()
-            if t.picks:
+            if isinstance(t.picks, Refusal):
+                d["expected"] = "rejected"
+            elif t.picks:
                 d["picks"] = list(t.picks)
             out.append(d)
         return out
@@ -85,6 +87,9 @@ class BMC:
         self.solver.add(self.sym.initial(s0))
         self.solver.add(*[u == h.up for u, h in zip(s0.up, cloud.hosts, strict=True)])
         self.steps: list[tuple[z3.ArithRef, list[StepArgs], list]] = []
+        #: per transition, per action: its outcome is accepted (a term; False: a move
+        #: the scheduler refused, which still writes its record).
+        self.accepted: list[list[Any]] = []
 
     def _bad_now(self) -> tuple[Any, dict[str, Any]]:
         """The negation of every property at the last state/transition, by name."""
@@ -131,8 +136,10 @@ class BMC:
         pre = s.terms()
         chains: list[list[tuple[int, Any]]] = [[] for _ in pre]
         cons = [sel >= 0, sel < len(actions)]
+        accepted = []
         for j, a in enumerate(actions):
             tr = self.sym.transition(s, a, picks)
+            accepted.append(tr.accepted)
             cons.append(z3.Implies(sel == j, z3.And(_b(tr.enabled), _b(tr.picks_ok))))
             if self.symmetry and a.kind == "boot" and a.instance > 0:
                 cons.append(z3.Implies(sel == j, s.slots[a.instance - 1].vm != VM_NONE))
@@ -147,6 +154,7 @@ class BMC:
         self.solver.add(*cons)
         self.states.append(t)
         self.steps.append((sel, actions, picks))
+        self.accepted.append(accepted)
 
     def run(self, depth: int, budget: float | None = None,
             progress: Callable[[int, float], None] | None = None) -> BMCResult:
@@ -206,11 +214,12 @@ class BMC:
         return self.states[-1]
 
     def last_action_is(self, kind: str):
-        """The last transition took a step of ``kind`` (False before any step)."""
+        """The last transition took a step of ``kind``, accepted (False before any step)."""
         if not self.steps:
             return False
         sel, actions, _ = self.steps[-1]
-        return OR(*[sel == j for j, a in enumerate(actions) if a.kind == kind])
+        accepted = self.accepted[-1]
+        return OR(*[AND(sel == j, accepted[j]) for j, a in enumerate(actions) if a.kind == kind])
 
     def _trace(self, m: z3.ModelRef, named: dict[str, Any], k: int, seconds: float) -> BMCResult:
         from movecheck.spec.engines.prove import _symbolic_step
@@ -220,10 +229,14 @@ class BMC:
         cloud, s0 = decode(self.P, m, self.states[0], self.cloud)
         trace = []
         for d, (sel, actions, picks) in enumerate(self.steps, 1):
-            a = actions[m.eval(sel, model_completion=True).as_long()]
+            j = m.eval(sel, model_completion=True).as_long()
+            a = actions[j]
             step = _symbolic_step(self.P, a.kind, m, a)
             chosen = ()
-            if STEPS[a.kind].claims:
+            acc = self.accepted[d - 1][j]
+            if acc is False or (acc is not True and z3.is_false(m.eval(acc, model_completion=True))):
+                chosen = REFUSED
+            elif STEPS[a.kind].claims:
                 chosen = tuple(self.P.devices[g][1] for g, p in enumerate(picks)
                                if z3.is_true(m.eval(p, model_completion=True)))
             trace.append(TraceStep(step, chosen, decode(self.P, m, self.states[d], self.cloud)[1]))
@@ -253,6 +266,8 @@ def bmc_table(result: BMCResult):
     for n, ts in enumerate(result.trace, 1):
         s = ts.state
         label = str(ts.step) + (f" picks {','.join(ts.picks)}" if ts.picks else "")
+        if isinstance(ts.picks, Refusal):
+            label += " (rejected: refused by the scheduler)"
         cells = [fmt_vector(u) + ("" if s.up[k] else " (down)") for k, u in enumerate(s.usage)]
         table.add_row(str(n), label, *cells, " ".join(f"{m.id}:{m.status}" for m in s.migrations))
     return table

@@ -21,19 +21,22 @@ from movecheck.spec.steps import RZ, STEPS, end_move, instance_charges, status_g
 from movecheck.spec.vocab import RESIZE
 
 
-def _mutant(name: str, doc: str, step: str, when=None, then=None) -> type[SymbolicSpec]:
+def _mutant(name: str, doc: str, step: str, when=None, then=None,
+            schedule=None) -> type[SymbolicSpec]:
     sd = STEPS[step]
-    rules = {**STEPS, step: replace(sd, when=when or sd.when, then=then or sd.then)}
+    rules = {**STEPS, step: replace(sd, when=when or sd.when, then=then or sd.then,
+                                    schedule=schedule or sd.schedule)}
     cls = type("".join(w.title() for w in name.split("_")), (SymbolicSpec,),
                {"name": name, "rules": rules, "edited": step, "__doc__": doc})
     return cls
 
 
-def _without(step: str, code: str):
-    """The step's guard without its conjunct ``code``."""
-    def when(*args):
-        return (t for t in STEPS[step].when(*args) if t[0] != code)
-    return when
+def _without(step: str, code: str, part: str = "when"):
+    """The step's guard (``part``: its API checks, or ``schedule``: the scheduler's)
+    without its conjunct ``code``."""
+    def conjuncts(*args):
+        return (t for t in getattr(STEPS[step], part)(*args) if t[0] != code)
+    return conjuncts
 
 
 def _confirm_keeps_source(x, s, sl, p, picks):
@@ -83,7 +86,7 @@ MUTANTS: dict[str, type[SymbolicSpec]] = {
                 "flavor on dest (bug 1607219).", "revert_finish", then=_revert_keeps_dest),
         _mutant("resize_claim_no_capacity", "resize_claim without the capacity test (a MoveClaim "
                 "that never calls Claim._test).", "resize_claim",
-                when=_without("resize_claim", "does_not_fit")),
+                schedule=_without("resize_claim", "does_not_fit", "schedule")),
         _mutant("same_host_resize_new_only", "Same-host resize counts only the new flavor: the "
                 "claim swaps old for new on the node (the accounting that "
                 "test_resize_claim_same_host guards against).", "resize_claim",

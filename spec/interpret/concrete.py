@@ -68,6 +68,22 @@ def _reject(code: str, *args) -> Rejection:
     return Rejection(code, say(REASONS[code], *args))
 
 
+class Refusal(tuple):
+    """The device picks of a transition that is a refusal: the step is rejected, yet
+    the state changes (a claim the scheduler refused leaves its migration ``error``;
+    ``movecheck.spec.steps``, ``refused``).  Empty, like "no picks"; tell it apart
+    with ``isinstance`` (it survives pickling, identity does not)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "REFUSED"
+
+
+#: The picks of a refusal transition in :meth:`Spec.successors` and explore traces.
+REFUSED = Refusal()
+
+
 class Spec:
     """The spec for one cloud, read concretely: guards, effects, holds, invariants.
 
@@ -368,11 +384,55 @@ class Spec:
         elif acting is None:
             return ("unknown_migration", False, step.migration)
         else:
-            conjuncts = sd.when(self, s, acting[1], step)
+            conjuncts = sd.conjuncts(self, s, acting[1], step)
         for t in conjuncts:
             if not t[1]:
                 return t
         return None
+
+    def _refuse(self, s: State, sd: StepDef, step: Step, acting) -> State | None:
+        """The state a step refused by the scheduler leaves (its API checks hold, a
+        scheduling conjunct is false), or None (enabled, or refused by the API)."""
+        if sd.refused is None or acting is None:
+            return None
+        sl = acting[1]
+        for t in sd.when(self, s, sl, step):
+            if not t[1]:
+                return None
+        for t in sd.schedule(self, s, sl, step):
+            if not t[1]:
+                return self._commit(s, sd, acting, *sd.refused(self, s, sl, step))
+        return None
+
+    def refusal(self, state: State, step: Step) -> State | None:
+        """The state a move the scheduler refused leaves (rejected, its record written
+        ``error``: docs/spec.md, "Refused claims"); None for any other step."""
+        if self._check_names(step) is not None:
+            return None
+        sd = self.rules[step.kind]
+        return self._refuse(state, sd, step, self._acting_slot(state, sd, step))
+
+    def after_rejection(self, state: State, step: Step) -> State:
+        """The state after the spec rejects ``step``: unchanged, except for a move the
+        scheduler refused, which leaves its record ``error``."""
+        after = self.refusal(state, step)
+        return state if after is None else after
+
+    def step_transitions(self, state: State, step: Step) -> list[tuple[tuple[str, ...], State]]:
+        """Every (picks, successor) of ``step`` in ``state``, as :meth:`successors` labels
+        them: the legal picks of an enabled step, ``(REFUSED, state)`` for a refusal,
+        else none."""
+        if self.enabled(state, step):
+            return [(p, self.next_state(state, step, p)) for p in self.legal_picks(state, step)]
+        after = self.refusal(state, step)
+        return [] if after is None else [(REFUSED, after)]
+
+    def take(self, state: State, step: Step, picks: tuple[str, ...] | None = None) -> State:
+        """The state after a transition labelled (``step``, ``picks``) as
+        :meth:`successors` labels it: :data:`REFUSED` picks mean the step was rejected."""
+        if isinstance(picks, Refusal):
+            return self.after_rejection(state, step)
+        return self.next_state(state, step, picks)
 
     def rejection(self, state: State, step: Step) -> Rejection | None:
         """None if ``step`` is enabled in ``state``, else why it is rejected (code and sentence)."""
@@ -449,8 +509,11 @@ class Spec:
     def _apply(self, s: State, sd: StepDef, step: Step, acting, picks) -> State:
         if sd.acts == "host":
             return sd.then(self, s, step, picks)
+        return self._commit(s, sd, acting, *sd.then(self, s, acting[1], step, picks))
+
+    def _commit(self, s: State, sd: StepDef, acting, new: Slot, ch) -> State:
+        """The state with the acting slot's new value and its usage changes."""
         k, sl = acting
-        new, ch = sd.then(self, s, sl, step, picks)
         usage = tuple(self._charge(list(s.usage), ch)) if ch else s.usage
         retired = s.retired
         if sd.creates:
@@ -509,11 +572,17 @@ class Spec:
         return out
 
     def successors(self, state: State) -> Iterator[tuple[Step, tuple[str, ...], State]]:
-        """Every (step, picks, successor) of ``state``."""
+        """Every (step, picks, successor) of ``state``; picks are :data:`REFUSED` for a
+        step the scheduler refused (rejected, its record left ``error``)."""
         rules = self.rules
         for step in self.candidate_steps(state):
             sd = rules[step.kind]
             acting = self._acting_slot(state, sd, step)
+            if sd.refused is not None:
+                refused = self._refuse(state, sd, step, acting)
+                if refused is not None:
+                    yield step, REFUSED, refused
+                    continue
             if self._guard(state, sd, step, acting) is None:
                 # Candidates name known hosts, flavors and instances, and legal_picks
                 # only yields legal picks: the effect is applied directly.
@@ -561,4 +630,4 @@ _MOVE_STEPS = {
     for t in STATUS_MACHINES
 }
 
-__all__ = ["Rejection", "Spec", "State", "ZERO"]
+__all__ = ["REFUSED", "Refusal", "Rejection", "Spec", "State", "ZERO"]

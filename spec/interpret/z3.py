@@ -431,7 +431,8 @@ def all_step_args(P: Params, kind: str, tag: str, only_slot: int | None = None
 
 @dataclass
 class Transition:
-    """``enabled`` (the guard), ``picks_ok`` (legal device picks) and the successor terms."""
+    """``enabled`` (the step has a transition: its guard, or for a step the scheduler may
+    refuse its API checks), ``picks_ok`` (legal device picks) and the successor terms."""
 
     enabled: Any
     picks_ok: Any
@@ -441,6 +442,9 @@ class Transition:
     #: [(condition, host, flavor, sign)]; None when the step writes usage
     #: without attributing it (audit).
     slot_deltas: dict | None = None
+    #: The step is accepted (False: a refusal, the scheduler's; ``enabled`` then
+    #: says the transition exists, its outcome is rejected).
+    accepted: Any = True
 
 
 class SymbolicSpec:
@@ -623,6 +627,8 @@ class SymbolicSpec:
             acts = [False if a.only_slot not in (None, i) else AND(sl.mx, EQ(sl.mid, a.migration))
                     for i, sl in enumerate(s.slots)]
 
+        accepted_by: list = []
+
         def per_slot(i, sl):
             g = AND(*[t[1] for t in sd.when(self, s, sl, a)])
             new, ch = sd.then(self, s, sl, a, picks)
@@ -630,11 +636,24 @@ class SymbolicSpec:
             if sd.claim is not None:
                 host, f = sd.claim(self, s, sl, a)
                 ok = self.picks_ok(s, picks, host, f)
-            return g, new, ch, ok
+            if sd.schedule is None:
+                return g, new, ch, ok
+            # A step the scheduler may refuse has a transition either way: the
+            # scheduling conjuncts pick the effect, ``then`` or ``refused``
+            # (rejected, no picks: its record ends error).
+            sched = AND(*[t[1] for t in sd.schedule(self, s, sl, a)])
+            accepted_by.append((i, sched))
+            ref, rch = sd.refused(self, s, sl, a)
+            ch = [(AND(sched, c), h, f, sign) for c, h, f, sign in ch] + [
+                (AND(NOT(sched), c), h, f, sign) for c, h, f, sign in rch]
+            return g, ite(sched, new, ref), ch, ite(sched, ok, NOT(OR(*picks)))
 
         g, post, pk, by_slot = self._compose(s, acts, per_slot,
                                              nmig=s.nmig + 1 if sd.creates else None)
-        return Transition(g, pk, replace(post, deltas={}), picks, by_slot)
+        accepted = True
+        if accepted_by:
+            accepted = OR(*[AND(acts[i], c) for i, c in accepted_by])
+        return Transition(g, pk, replace(post, deltas={}), picks, by_slot, accepted)
 
     def _compose(self, s: SymState, acts: list, per_slot, nmig=None
                  ) -> tuple[Any, SymState, Any, dict]:

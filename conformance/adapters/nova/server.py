@@ -854,17 +854,29 @@ class NovaCloud:
             try:
                 self.api.post_server_action(sid, action)
             except api_client.OpenStackApiException as e:
+                # A resize's conductor call answers NoValidHost with a 400 after it
+                # wrote the record (MigrationTask.rollback: error).
+                self._bind_refused(iid, mid)
                 raise Rejected(_api_error(e)) from None
             self.settle(lambda: self._parked(iid) is not None or self._task_done(iid), what)
         finally:
             TARGETS.pop(sid, None)
-        uuid = self._new_migration(iid, mid)
         if self._parked(iid) is None:
-            m = objects.Migration.get_by_uuid(self.ctx, uuid) if uuid else None
-            status = m.status if m else "no migration record"
-            self.migration.pop(mid, None)
+            status = self._bind_refused(iid, mid)
             fault = (self.api.get_server(sid).get("fault") or {}).get("message", "")
             raise Rejected(f"Nova did not start the move (migration {status}) {fault}".strip())
+        self._new_migration(iid, mid)
+
+    def _bind_refused(self, iid: str, mid: str) -> str:
+        """A move Nova refused: the step's migration id names the record Nova wrote
+        before it refused (``error``: the spec's refused move, docs/spec.md "Refused
+        claims"), or nothing.  Returns the record's status for the message."""
+        uuid = self._new_migration(iid, mid)
+        m = objects.Migration.get_by_uuid(self.ctx, uuid) if uuid else None
+        if m is None or m.status != "error":
+            self.migration.pop(mid, None)
+            self.mig_of.pop(mid, None)
+        return m.status if m else "no migration record"
 
     def _step_resize_claim(self, step: dict) -> None:
         server = self._server(step.get("instance"))
