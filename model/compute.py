@@ -28,7 +28,7 @@ from movecheck.model.records import (
 )
 from movecheck.model.resource_tracker import ComputeResourcesUnavailable, Flavors, ResourceTracker
 from movecheck.model.store import Store
-from movecheck.spec.vocab import Cloud, Step
+from movecheck.spec.vocab import RESOURCE_CLASSES, Cloud, Step
 
 #: The steps and the parameters each needs (the model's own table; the spec's
 #: list is in movecheck.spec.steps).
@@ -48,6 +48,7 @@ for _k in ("resize_migrate", "resize_migrated", "finish_resize", "confirm", "con
 _RESIZE = ("resize", "migration")
 _LIVE = ("live-migration",)
 _EVAC = ("evacuation",)
+_DISK = RESOURCE_CLASSES.index("DISK_GB")
 
 
 class Rejected(Exception):
@@ -183,6 +184,10 @@ class NovaCloud:
         rt = self._rt(step.host)
         inst = InstanceRecord(step.instance, "active", step.host, step.flavor)
         with rt.instance_claim(inst) as claim:
+            # nova/utils.py get_system_metadata_from_image: the image's min_disk is
+            # raised to the flavor's root disk (the image has none here).
+            self.store.set_system_metadata(inst.uuid, "image_min_disk",
+                                           str(self.flavors.vector[step.flavor][_DISK]))
             return claim.devices
 
     def delete(self, step: Step):
@@ -287,6 +292,11 @@ class NovaCloud:
             raise Rejected(f"instance {inst.uuid} is {inst.vm_state}, not active")
         if step.dest == inst.host and step.flavor == inst.flavor:
             raise Rejected("a cold migration must change host")
+        min_disk = int(self.store.system_metadata(inst.uuid, "image_min_disk") or 0)
+        if self.flavors.vector[step.flavor][_DISK] < min_disk:
+            # API._validate_flavor_image_nostatus: FlavorDiskSmallerThanMinDisk (400)
+            raise Rejected(f"flavor {step.flavor}'s root disk is smaller than instance "
+                           f"{inst.uuid}'s image min_disk ({min_disk} GB)")
         mtype = "resize" if step.flavor != inst.flavor else "migration"
         m = MigrationRecord(step.migration, inst.uuid, mtype, inst.host, step.dest,
                             inst.flavor, step.flavor, "pre-migrating")

@@ -30,7 +30,7 @@ from movecheck.spec.errors import InputError
 from movecheck.spec.vocab import Cloud, MigrationContext
 
 #: Written into ``movecheck_meta`` so that a foreign database is recognised.
-SCHEMA_MARKER = "movecheck-model-2"
+SCHEMA_MARKER = "movecheck-model-3"
 
 _SEP = "\x1f"  # device names are joined with the ASCII unit separator
 
@@ -45,6 +45,9 @@ CREATE TABLE instances (
     old_flavor TEXT, new_flavor TEXT, pci_devices TEXT NOT NULL,
     mc_migration TEXT, mc_old_devices TEXT, mc_new_devices TEXT);
 CREATE INDEX instances_host ON instances (host);
+CREATE TABLE instance_system_metadata (
+    instance_uuid TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (instance_uuid, key));
 CREATE TABLE migrations (
     id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT UNIQUE NOT NULL,
     instance_uuid TEXT NOT NULL, migration_type TEXT NOT NULL,
@@ -178,6 +181,17 @@ class Store:
         self._x("UPDATE instances SET vm_state = ?, host = ?, flavor = ?, old_flavor = ?, "
                 "new_flavor = ?, pci_devices = ?, mc_migration = ?, mc_old_devices = ?, "
                 "mc_new_devices = ? WHERE uuid = ?", row[1:] + row[:1])
+
+    def set_system_metadata(self, uuid: str, key: str, value: str) -> None:
+        """``instance_system_metadata``: one key of an instance (Nova keeps the boot
+        image's properties there, ``image_min_disk`` among them)."""
+        self._x("INSERT OR REPLACE INTO instance_system_metadata VALUES (?, ?, ?)",
+                (uuid, key, value))
+
+    def system_metadata(self, uuid: str, key: str) -> str | None:
+        row = self._x("SELECT value FROM instance_system_metadata WHERE instance_uuid = ? "
+                      "AND key = ?", (uuid, key)).fetchone()
+        return None if row is None else row[0]
 
     def instances_on_host(self, host: str) -> list[InstanceRecord]:
         """``InstanceList.get_by_host_and_node``: the host's instances that are not deleted."""

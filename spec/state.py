@@ -81,6 +81,10 @@ class _SlotFields(NamedTuple):
     wsrc: str | None = None  # the source that still holds the instance
     wflv: str | None = None  # the flavor it holds there
     wdev: tuple[str, ...] = ()  # the devices it holds there
+    # The flavor it was booted with: its root disk is the instance's image_min_disk
+    # (nova/utils.py get_system_metadata_from_image, max(image min_disk, root_gb)),
+    # below which API.resize refuses a flavor (FlavorDiskSmallerThanMinDisk).
+    bootf: str | None = None
 
 
 class Slot(_SlotFields):

@@ -57,7 +57,15 @@ from movecheck.spec.statuses import (
     NEW,
     STATUS_MACHINES,
 )
-from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, MIGRATION_TYPES, RESIZE, Step
+from movecheck.spec.vocab import (
+    EVACUATION,
+    LIVE_MIGRATION,
+    MIGRATION,
+    MIGRATION_TYPES,
+    RESIZE,
+    RESOURCE_CLASSES,
+    Step,
+)
 
 # --------------------------------------------------------------------------- status codes
 
@@ -231,6 +239,17 @@ def _device_holds(x, sl) -> list:
             (sl.wx, sl.wsrc, sl.wdev)]
 
 
+def root_disk(x, flavor):
+    """The flavor's root disk (DISK_GB; the spec's flavors have no ephemeral disk);
+    0 for no flavor (a hand-built state of an instance with no boot flavor)."""
+    if flavor is None:
+        return 0
+    return x.fvec(flavor)[_DISK]
+
+
+_DISK = RESOURCE_CLASSES.index("DISK_GB")
+
+
 def fits(x, s, host, flavor):
     """The claim test (``Claim._test``, Placement ``_check_capacity_exceeded``):
     usage + flavor <= capacity per resource class."""
@@ -264,6 +283,8 @@ REASONS: dict[str, str] = {
     "not_fresh": "migration {} already exists",
     "migration_limit": "the cloud allows at most {} migrations",
     "same_host": "a {} must change host",
+    "disk_too_small": "flavor {}'s root disk is smaller than instance {}'s image min_disk (the "
+                      "root disk of flavor {}, which it was booted with)",
     "wrong_type": "migration {} is a {:type}",
     "wrong_status": "migration {} is {:status}, not {}",
 }
@@ -457,7 +478,7 @@ class boot:
 
     def then(x, s, sl, p, picks):
         new = sl._replace(vm=VM_ACT, host=p.host, flavor=p.flavor, oldf=x.NONE, newf=x.NONE,
-                          dev=picks, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES)
+                          dev=picks, mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, bootf=p.flavor)
         return new, [(True, p.host, p.flavor, +1)]
 
 
@@ -485,7 +506,8 @@ class delete:
         # is deleted, a waiting source's share included); only the status differs.
         cur = ite(moving, ite(resized, confirmed, failed), sl)
         new = no_wait(x, cur._replace(vm=VM_DEL, dev=x.NO_DEVICES, oldf=x.NONE, newf=x.NONE,
-                                      mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False))
+                                      mc=False, mco=x.NO_DEVICES, mcn=x.NO_DEVICES, gone=False,
+                                      bootf=x.NONE))
         return new, [(c, h, f, -1) for c, h, f in charges(x, sl)]
 
 
@@ -517,9 +539,10 @@ class resize_claim:
     nova = ("conductor/tasks/migrate.py MigrationTask (the record, then scheduling) + "
             "compute/manager.py _prep_resize -> rt.resize_claim")
     guard = ("the instance is active with no in-progress migration, its host is up, the "
-             "migration id is fresh and dest != host or the flavor changes (same-host resize); "
-             "then the scheduler: dest is up and the new flavor fits on dest on top of what "
-             "dest holds")
+             "migration id is fresh, dest != host or the flavor changes (same-host resize), and "
+             "the new flavor's root disk is at least that of the flavor the instance was booted "
+             "with (its image min_disk); then the scheduler: dest is up and the new flavor fits "
+             "on dest on top of what dest holds")
     effect = ("a migration (type resize if the flavor changes, else migration) is created "
               "pre-migrating; dest holds the new flavor and the picked devices; the "
               "MigrationContext records the old and new devices.  Refused by the scheduler "
@@ -531,6 +554,11 @@ class resize_claim:
         yield "not_active", EQ(sl.vm, VM_ACT), p.instance, sl.vm
         # API.resize: CannotResizeToSameFlavor, CannotMigrateToSameHost (no record).
         yield "same_host", NOT(AND(EQ(p.dest, sl.host), EQ(p.flavor, sl.flavor))), "cold migration"
+        # API._validate_flavor_image_nostatus: FlavorDiskSmallerThanMinDisk, a 400.  The
+        # image's min_disk was raised to the boot flavor's root disk at boot
+        # (nova/utils.py get_system_metadata_from_image): no resize below it.
+        yield "disk_too_small", root_disk(x, p.flavor) >= root_disk(x, sl.bootf), p.flavor, \
+            p.instance, sl.bootf
 
     def schedule(x, s, sl, p):
         yield from schedulable(x, s, p.dest, p.flavor)

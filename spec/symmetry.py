@@ -192,7 +192,8 @@ class Symmetry:
                            sl.mx, sl.mid or "", sl.mseq, sl.mtype, sl.mst, pos.get(sl.msrc, -1),
                            pos.get(sl.mdst, -1), sl.mold or "", sl.mnew or "", sl.older,
                            sl.gone, sl.wx, pos.get(sl.wsrc, -1), sl.wflv or "",
-                           self._devs(dmap, sl.wsrc, sl.wdev), retired_of.get(sl.iid, ())), k))
+                           self._devs(dmap, sl.wsrc, sl.wdev), sl.bootf or "",
+                           retired_of.get(sl.iid, ())), k))
         keyed.sort()
         return [k for _, k in keyed], tuple(key for key, _ in keyed)
 

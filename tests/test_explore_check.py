@@ -10,9 +10,9 @@ def test_the_quick_stage_says_what_it_skipped(monkeypatch):
     monkeypatch.setattr(check, "THOROUGH_CLOUDS", ((2, 1, 1),))
     stage = check._explore(default_cloud(1, 2, 1), SimpleNamespace(thorough=False), {})
     assert stage.ok
-    assert stage.summary.startswith("644 states (326 up to symmetry), 2,022 transitions")
+    assert stage.summary.startswith("384 states (196 up to symmetry), 1,180 transitions")
     assert stage.summary.endswith("skipped 2 hosts x 1 instances x 1 migrations (--thorough)")
-    assert stage.report["states"] == 644 and stage.report["complete"] is True
+    assert stage.report["states"] == 384 and stage.report["complete"] is True
     assert stage.report["skipped"] == ["2 hosts x 1 instances x 1 migrations"]
 
 
@@ -20,5 +20,5 @@ def test_thorough_explores_the_skipped_clouds_too(monkeypatch):
     monkeypatch.setattr(check, "THOROUGH_CLOUDS", ((2, 1, 1),))
     stage = check._explore(default_cloud(1, 2, 1), SimpleNamespace(thorough=True), {})
     assert stage.ok and "skipped" not in stage.summary
-    assert [r["states"] for r in stage.report["runs"]] == [644, 1340]
-    assert "2 hosts x 1 instances x 1 migrations: 1,340 states" in stage.summary
+    assert [r["states"] for r in stage.report["runs"]] == [384, 1068]
+    assert "2 hosts x 1 instances x 1 migrations: 1,068 states" in stage.summary

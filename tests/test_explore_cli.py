@@ -22,8 +22,8 @@ def test_no_symmetry_and_full_states_flags_count_the_same(tmp_path):
         assert main(["explore", "--hosts", "3", "--instances", "1", "--max-migrations", "1",
                      *flags, "--json", str(out)]) == 0
         reports.append(json.loads(out.read_text()))
-    assert {(r["states"], r["transitions"], r["depth"]) for r in reports} == {(7064, 40740, 11)}
-    assert [r["reduced_states"] for r in reports] == [1260, 7064, 1260, 1260]
+    assert {(r["states"], r["transitions"], r["depth"]) for r in reports} == {(5816, 33336, 11)}
+    assert [r["reduced_states"] for r in reports] == [1020, 5816, 1020, 1020]
     assert reports[2]["full_states_kept"] is True and reports[2]["workers"] == 1
     assert reports[2]["collision_probability"] is None
     assert reports[3]["workers"] == 2
@@ -33,8 +33,8 @@ def test_the_summary_says_how_and_what_it_checked(capsys):
     assert main(["explore", "--hosts", "2", "--instances", "1", "--max-migrations", "1",
                  "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    assert "explored 1,340 distinct states, 5,736 transitions, depth 10" in out
-    assert "671 states stored, one per orbit" in out and "group of 2" in out
+    assert "explored 1,068 distinct states, 4,522 transitions, depth 10" in out
+    assert "535 states stored, one per orbit" in out and "group of 2" in out
     assert "calculated (optimistic): " in out
 
 

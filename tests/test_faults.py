@@ -186,7 +186,7 @@ def test_a_report_folder_that_breaks_during_the_run_is_one_sentence_and_exit_2(
     out, err = capsys.readouterr()
     assert report.write_json is not no_space
     assert code == 2
-    assert "explored 1,340 distinct states" in out  # the verdict was printed first
+    assert "explored 1,068 distinct states" in out  # the verdict was printed first
     assert err.count("\n") == 1 and "cannot write the report" in err and "Traceback" not in err
 
 

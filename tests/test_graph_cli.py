@@ -37,8 +37,8 @@ def test_space_default_cloud_and_report(tmp_path, capsys):
                        "--json", str(rep))
     assert code == 0
     data = json.loads(rep.read_text())
-    assert data["space"]["states"] == 1340 and data["space"]["abstraction"] == "phase"
-    assert "explored 1,340 states, 5,736 transitions; drawn as 23 nodes" in out
+    assert data["space"]["states"] == 1068 and data["space"]["abstraction"] == "phase"
+    assert "explored 1,068 states, 4,522 transitions; drawn as 23 nodes" in out
 
 
 def test_trace_from_an_explore_style_report(tmp_path, capsys):

@@ -9,7 +9,7 @@ from movecheck.spec import default_cloud
 
 def test_tiny_cloud_is_drawn_state_by_state():
     s = space_drawing(default_cloud(1, 1, 1), max_nodes=100)
-    assert (s.states, s.transitions, s.abstraction, s.nodes) == (82, 235, "state", 82)
+    assert (s.states, s.transitions, s.abstraction, s.nodes) == (50, 137, "state", 50)
     assert s.drawing.nodes[0].double  # the initial state is marked
     assert s.drawing.nodes[0].label.startswith("s0\ni1: not booted")
 
@@ -20,12 +20,12 @@ def test_above_the_limit_the_space_is_summarised_by_phase():
     labels = [n.label.split("\n")[0] for n in s.drawing.nodes]
     assert labels[:2] == ["i1: not booted", "i1: active"]
     assert "i1: resize: reverting" in labels
-    assert any("abstraction: phase (10 classes of 82 states" in n for n in s.drawing.notes)
+    assert any("abstraction: phase (10 classes of 50 states" in n for n in s.drawing.notes)
 
 
 def test_default_space_cloud_pins_states_and_classes():
     s = space_drawing(default_cloud(2, 1, 1), max_nodes=40)
-    assert (s.states, s.abstraction, s.nodes, s.edges) == (1340, "phase", 23, 68)
+    assert (s.states, s.abstraction, s.nodes, s.edges) == (1068, "phase", 23, 68)
     legend = [e.text for e in s.drawing.legend]
     assert legend == ["initial state", "no move in progress", "resize in progress",
                       "cold-migrate in progress", "live in progress", "evacuate in progress"]
@@ -50,7 +50,7 @@ def test_node_details_give_usage_and_enabled_steps():
     assert "  boot(instance=i1, host=h1, flavor=small)" in first
     assert any(line.startswith("enabled steps (") for line in first)
     svg = to_svg(layout(s.drawing))
-    assert svg.count('class="node"') == 82
+    assert svg.count('class="node"') == 50
 
 
 def test_space_html_has_details_for_every_node(tmp_path):

@@ -125,7 +125,7 @@ def test_readings_agree_on_every_state_and_step_of_a_two_host_cloud():
         steps = list(spec.candidate_steps(s)) + extra_steps(spec, s)
         cases += len(steps)
         problems += value_agreement_problems(spec, s, steps, sym)
-    assert (len(graph["states"]), cases) == (1340, 60080)
+    assert (len(graph["states"]), cases) == (1068, 47552)
     assert problems == []
 
 

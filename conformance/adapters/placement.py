@@ -114,6 +114,9 @@ class _Instance:
     host: str
     flavor: str
     vm_state: str = "active"
+    #: ``instance_system_metadata`` ``image_min_disk``: the boot flavor's root disk
+    #: (``nova/utils.py`` ``get_system_metadata_from_image``).
+    image_min_disk: int = 0
 
 
 @dataclass
@@ -571,7 +574,8 @@ class PlacementTracker:
                 self.client.put_allocations(self._inst_uuid(step.instance), allocs, None)
         except AllocationRefused as e:
             raise _Rejected(self._refusal(step.host, e)) from None
-        self.instances[step.instance] = _Instance(step.host, step.flavor)
+        self.instances[step.instance] = _Instance(
+            step.host, step.flavor, image_min_disk=self.cloud.flavor(step.flavor).disk_gb)
         return picked
 
     def _step_delete(self, step: Step) -> None:
@@ -609,6 +613,10 @@ class PlacementTracker:
             raise _Rejected(f"instance {step.instance} is {inst.vm_state}, not active")
         if step.dest == inst.host and step.flavor == inst.flavor:
             raise _Rejected("a cold migration must change host")
+        if self.cloud.flavor(step.flavor).disk_gb < inst.image_min_disk:
+            # API._validate_flavor_image_nostatus: FlavorDiskSmallerThanMinDisk (400)
+            raise _Rejected(f"flavor {step.flavor}'s root disk is smaller than instance "
+                            f"{step.instance}'s image min_disk ({inst.image_min_disk} GB)")
         mtype = RESIZE if step.flavor != inst.flavor else MIGRATION
         m = _Migration(step.instance, mtype, inst.host, step.dest, inst.flavor, step.flavor,
                        "pre-migrating")

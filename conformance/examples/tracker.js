@@ -222,6 +222,8 @@ const GUARDS = {
     const i = inst[s.instance];
     if (i.vm_state !== "active") return "not active";
     if (s.dest === i.host && s.flavor === i.flavor) return "a cold migration must change host";
+    // Nova's API refuses a root disk below the image's min_disk, raised to the boot flavor's.
+    if (flavors[s.flavor].disk_gb < i.min_disk) return `flavor ${s.flavor}'s root disk is smaller than the image min_disk`;
     return null;
   },
   live_claim: (s) => {
@@ -328,7 +330,7 @@ function create(s, type, old, nw, status) {
 }
 
 const EFFECTS = {
-  boot: (s, p) => { charge(s.host, s.flavor, +1); inst[s.instance] = { id: s.instance, vm_state: "active", host: s.host, flavor: s.flavor, old_flavor: null, new_flavor: null, devices: p, mc: null, gone: null, wait: null }; },
+  boot: (s, p) => { charge(s.host, s.flavor, +1); inst[s.instance] = { id: s.instance, vm_state: "active", host: s.host, flavor: s.flavor, old_flavor: null, new_flavor: null, devices: p, mc: null, gone: null, wait: null, min_disk: flavors[s.flavor].disk_gb }; },
   // API._delete: a RESIZED instance's resize is confirmed first
   // (_confirm_resize_on_deleting); any other move fails; the instance's whole
   // allocation goes, a waiting source's share included.

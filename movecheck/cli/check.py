@@ -160,7 +160,7 @@ THOROUGH_CLOUDS = ((3, 2, 2),)
 
 #: The quick run explores the cloud exhaustively only if about this many states or fewer
 #: (a few seconds); a larger cloud is explored with fewer migrations (the default cloud:
-#: 2 hosts x 2 instances x 1 migration, 22,356 states) and whole by --thorough.
+#: 2 hosts x 2 instances x 1 migration, 17,844 states) and whole by --thorough.
 QUICK_STATES = 100_000
 
 

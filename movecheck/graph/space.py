@@ -2,7 +2,7 @@
 
 The reachable graph comes from :func:`movecheck.spec.engines.explore.explore` with
 ``keep_graph``.  Even tiny clouds reach hundreds of states (2 hosts, 1
-instance, 1 migration: 1,340), so a picture with more nodes than ``max_nodes``
+instance, 1 migration: 1,068), so a picture with more nodes than ``max_nodes``
 is collapsed by an abstraction instead of drawing a hairball, the way
 Alloy's visualiser projects over a signature:
 

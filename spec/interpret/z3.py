@@ -35,6 +35,7 @@ from movecheck.spec.interpret.terms import (
     COUNT,
     EQ,
     IMP,
+    IN,
     NOT,
     OR,
     SUM,
@@ -45,7 +46,7 @@ from movecheck.spec.interpret.terms import (
 )
 from movecheck.spec.invariants import ABSTRACTION as _SPEC_ABSTRACTION
 from movecheck.spec.invariants import INVARIANTS
-from movecheck.spec.state import ST, STATUSES, TY, VM_NAME, VM_NONE, State
+from movecheck.spec.state import ST, STATUSES, TY, VM_ACT, VM_ERR, VM_NAME, VM_NONE, VM_RSZ, State
 from movecheck.spec.state import Slot as ConcreteSlot
 from movecheck.spec.statuses import NEW
 from movecheck.spec.statuses import STATUS_MACHINES as _SM
@@ -183,9 +184,10 @@ class Slot:
     wsrc: Any  # that source
     wflv: Any  # the flavor it holds
     wdev: list  # the devices it holds (global)
+    bootf: Any  # the flavor it was booted with (its root disk: image_min_disk)
 
     SCALARS = ("vm", "host", "flavor", "oldf", "newf", "mc", "mx", "mid", "mtype", "mst", "msrc",
-               "mdst", "mold", "mnew", "older", "gone", "wx", "wsrc", "wflv")
+               "mdst", "mold", "mnew", "older", "gone", "wx", "wsrc", "wflv", "bootf")
     VECTORS = ("dev", "mco", "mcn", "wdev")
     BOOLS = ("mc", "mx", "gone", "wx")
 
@@ -302,7 +304,7 @@ def encode_state(spec: Spec, state: State, python: bool = False) -> SymState:
             mdst=Iv(hidx.get(sl.mdst, 0)), mold=Iv(fidx.get(sl.mold, 0)),
             mnew=Iv(fidx.get(sl.mnew, 0)), older=Iv(sl.older), gone=B(sl.gone), wx=B(sl.wx),
             wsrc=Iv(hidx.get(sl.wsrc, 0)), wflv=Iv(fidx.get(sl.wflv, NONE)),
-            wdev=gset(sl.wsrc, sl.wdev)))
+            wdev=gset(sl.wsrc, sl.wdev), bootf=Iv(fidx.get(sl.bootf, NONE))))
     return SymState(
         up=[B(u) for u in state.up],
         usage=[[Iv(x) for x in row] for row in state.usage],
@@ -360,7 +362,8 @@ def decode(P: Params, model: z3.ModelRef, s: SymState, cloud: Cloud) -> tuple[Cl
             hname(sl.msrc) if mx else None, hname(sl.mdst) if mx else None,
             fname(sl.mold) if mx else None, fname(sl.mnew) if mx else None, iv(sl.older),
             bv(sl.gone), bv(sl.wx), hname(sl.wsrc) if bv(sl.wx) else None,
-            fname(sl.wflv) if bv(sl.wx) else None, names(sl.wdev)))
+            fname(sl.wflv) if bv(sl.wx) else None, names(sl.wdev),
+            fname(sl.bootf) if vm in (VM_ACT, VM_RSZ, VM_ERR) else None))
     state = State(up=tuple(bv(u) for u in s.up),
                   usage=tuple(tuple(iv(u) for u in row) for row in s.usage),
                   slots=tuple(slots))
@@ -705,6 +708,7 @@ def canonical_slot(P: Params, sl: Slot):
                                        EQ(sl.newf, NONE), NOT(OR(*sl.dev)))),
         IMP(NOT(sl.mc), NOT(OR(*sl.mco, *sl.mcn))),
         IMP(NOT(sl.wx), AND(EQ(sl.wsrc, 0), EQ(sl.wflv, NONE), NOT(OR(*sl.wdev)))),
+        IMP(NOT(IN(sl.vm, (VM_ACT, VM_RSZ, VM_ERR))), EQ(sl.bootf, NONE)),
         IMP(NOT(sl.mx), AND(*[EQ(getattr(sl, n), 0) for n in
                               ("mid", "mtype", "mst", "msrc", "mdst", "mold", "mnew")])),
     )
@@ -733,7 +737,8 @@ def well_typed(S: SymbolicSpec, s: SymState):
                                  rng(sl.mnew, F), STATUS_OF_TYPE.has(sl.mtype, sl.mst))),
                   IMP(sl.mx, NOT(EQ(sl.vm, VM_NONE))),
                   IMP(sl.mc, sl.mx),
-                  IMP(sl.wx, AND(rng(sl.wsrc, P.H), rng(sl.wflv, F)))]
+                  IMP(sl.wx, AND(rng(sl.wsrc, P.H), rng(sl.wflv, F))),
+                  IMP(alive(sl), rng(sl.bootf, F))]
     return AND(*conds)
 
 
