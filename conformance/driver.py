@@ -37,11 +37,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from movecheck.conformance.checker import Checker, Coverage, Discrepancy
 from movecheck.conformance.clouds import clouds
-from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
+from movecheck.conformance.faults import (
+    TrackerFault,
+    alarm_handler,
+    guarded_call,
+    no_local_constants,
+)
 from movecheck.conformance.minimize import minimize
 from movecheck.spec import Spec, State
 from movecheck.spec.errors import InputError
-from movecheck.spec.statuses import NEW, STATUS_MACHINES, TERMINAL
+from movecheck.spec.statuses import FINISHED, NEW, STATUS_MACHINES
 from movecheck.spec.steps import STEPS
 from movecheck.spec.vocab import EVACUATION, LIVE_MIGRATION, MIGRATION, RESIZE, Cloud, Step
 
@@ -491,8 +496,14 @@ class ConformanceMachine(RuleBasedStateMachine):
         return [s for s in _unknown_steps(self.checker.cloud) if s.kind not in self.run.unsupported]
 
     def in_flight(self) -> list:
-        return [m for m in self.checker.state.migrations
-                if m.status not in TERMINAL[m.migration_type]]
+        """The moves in progress: a status that is not finished, or an evacuation its
+        source completed before the rebuild finished (the spec's ``gone``).  Not an
+        ``error`` record (a refused claim's, or one the audit will turn failed):
+        nothing but the audit acts on it."""
+        state = self.checker.state
+        gone = {sl.mid for sl in state.slots if sl.gone}
+        return [m for m in state.migrations
+                if m.status not in FINISHED[m.migration_type] or m.id in gone]
 
     # ------------------------------------------------------------------ situations
 
@@ -531,14 +542,16 @@ class ConformanceMachine(RuleBasedStateMachine):
         what the ended move held counts it twice.  When no move has ended yet,
         a ``fail`` or ``live_abort`` of a live migration in flight."""
         state = self.checker.state
-        ended = {m.instance for m in state.migrations if m.status in TERMINAL[m.migration_type]}
+        ended = {m.instance for m in state.migrations if m.status in FINISHED[m.migration_type]}
         ended -= {m.instance for m in self.in_flight()}
         enabled = self.pools().enabled
         if ended:
             return [c for c in enabled if c.kind in CREATES and c.instance in ended]
         # Only live migrations are ended here (bug 1543123 is about a failed one):
-        # ending every move type this often would starve the evacuation flow.
-        moving = {m.id for m in self.in_flight() if m.migration_type == LIVE_MIGRATION}
+        # ending every move type this often would starve the evacuation flow.  One
+        # past its claim, when there is one: its fail writes failed, not error.
+        live = [m for m in self.in_flight() if m.migration_type == LIVE_MIGRATION]
+        moving = ({m.id for m in live if m.status != "accepted"} or {m.id for m in live})
         return [c for c in enabled if c.kind in _ENDINGS and c.migration in moving]
 
     def disruption(self, draw) -> list[Step]:
@@ -819,7 +832,7 @@ def run_conformance(factory: Callable[[], Any], cloud: Cloud | None, *,
         phases=(Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.shrink,) if shrink else ()))
     try:
         if result.discrepancy is None:
-            with alarm_handler():
+            with alarm_handler(), no_local_constants():
                 try:
                     run_state_machine_as_test(machine, settings=conf)
                 except _OutOfShrinkTime:

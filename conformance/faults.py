@@ -34,6 +34,44 @@ def _on_alarm(signum, frame):
     raise _Timeout()
 
 
+class no_local_constants:
+    """Hypothesis (6.131 and later) mixes into about 5% of its draws constants mined
+    from every *local* module imported so far (``HypothesisProvider._local_constants``),
+    so the examples a seed names would depend on what else the process imported: a
+    test module, a plugin, the ``.hypothesis/constants`` cache of the working
+    directory.  For the run, the local pool is empty (Hypothesis's own global
+    constants stay): ``movecheck conform --seed S`` draws the same examples from the
+    command line, in pytest, under xdist and in any directory.  A Hypothesis without
+    the hook is left alone."""
+
+    def __enter__(self):
+        try:
+            from hypothesis.internal.conjecture import providers
+        except ImportError:  # pragma: no cover - a Hypothesis that moved it
+            self.providers = None
+            return self
+        self.providers = providers
+        self.old = getattr(providers, "_get_local_constants", None)
+        if self.old is None or not hasattr(providers, "Constants"):
+            self.providers = None
+            return self
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+        self._clear()
+        return self
+
+    def _clear(self) -> None:
+        cache = getattr(self.providers, "CONSTANTS_CACHE", None)
+        clear = getattr(getattr(cache, "cache", cache), "clear", None)
+        if clear is not None:
+            clear()
+
+    def __exit__(self, *exc):
+        if self.providers is not None:
+            self.providers._get_local_constants = self.old
+            self._clear()
+
+
 class alarm_handler:
     """Install the SIGALRM handler once for a whole run (not once per call)."""
 

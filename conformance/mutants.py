@@ -197,7 +197,12 @@ def run_together(cloud: Cloud | None, mutants: list[Mutant], *, seed: int = 0,
         _Run,
         conformance_machine,
     )
-    from movecheck.conformance.faults import TrackerFault, alarm_handler, guarded_call
+    from movecheck.conformance.faults import (
+        TrackerFault,
+        alarm_handler,
+        guarded_call,
+        no_local_constants,
+    )
 
     t0 = time.perf_counter()
     trackers: dict[str, Any] = {}
@@ -256,7 +261,7 @@ def run_together(cloud: Cloud | None, mutants: list[Mutant], *, seed: int = 0,
         report_multiple_bugs=False, phases=(Phase.explicit, Phase.reuse, Phase.generate))
     ref_failure = None
     try:
-        with alarm_handler():
+        with alarm_handler(), no_local_constants():
             run_state_machine_as_test(hseed(seed)(Together), settings=conf)
     except _AllCaught:
         pass

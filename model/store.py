@@ -124,6 +124,7 @@ class Store:
             _check_ours(conn, path)
             conn.executescript(
                 "DROP TABLE movecheck_meta; DROP TABLE compute_nodes; DROP TABLE instances; "
+                "DROP TABLE instance_system_metadata; "
                 "DROP TABLE migrations;")
         _tune(conn, path)
         conn.executescript(_SCHEMA)

@@ -46,6 +46,14 @@ EVACUATING = [boot("i1", "h1", "small"), host("host_down", "h1"), evacuate("i1",
               mig("rebuild_claim")]
 LIVE_RUNNING = [live("i1", "h2"), mig("live_queue"), mig("live_prepare"), mig("live_run")]
 
+#: Booted small, resized to large and confirmed, then back down to small (a resize
+#: below the boot flavor's root disk is refused, so this is how an instance gives
+#: up devices in a resize).
+BACK_TO_SMALL = [boot("i1", "h1", "small"), resize("i1", "h2", "large"), *FINISHED,
+                 mig("confirm"), mig("confirm_finish"), resize("i1", "h1", "small", "m2"),
+                 mig("resize_migrate", "m2"), mig("resize_migrated", "m2"),
+                 mig("finish_resize", "m2"), mig("confirm", "m2"), mig("confirm_finish", "m2")]
+
 #: The witness of each bug: the buggy tracker diverges exactly at the last step.
 WITNESS: dict[str, list[Step]] = {
     "lp1417667_evacuate_no_claim": EVACUATING,
@@ -65,9 +73,7 @@ WITNESS: dict[str, list[Step]] = {
                                           evacuate("i1", "h2"), host("audit", "h2")],
     "lp1607219_revert_keeps_new_devices": [boot("i1", "h1", "small"), resize("i1", "h2", "large"),
                                            *FINISHED, mig("revert"), mig("revert_finish")],
-    "lp1641750_confirm_keeps_source_devices": [boot("i1", "h1", "large"),
-                                               resize("i1", "h2", "small"), *FINISHED,
-                                               mig("confirm"), mig("confirm_finish")],
+    "lp1641750_confirm_keeps_source_devices": BACK_TO_SMALL,
     "lp1647370_confirm_needs_audit": [boot("i1", "h1", "small"), resize("i1", "h2", "large"),
                                       *FINISHED, mig("confirm"), mig("confirm_finish")],
     "lp1707071_confirm_leaks_source_usage": [boot("i1", "h1", "small"),
@@ -90,9 +96,7 @@ WITNESS: dict[str, list[Step]] = {
     "lp1368201_resize_claims_no_devices": [boot("i1", "h1", "small"), resize("i1", "h2", "large")],
     "lp1512880_context_dropped_at_revert": [boot("i1", "h1", "small"), resize("i1", "h2", "large"),
                                             *FINISHED, mig("revert"), mig("revert_finish")],
-    "lp1585214_confirm_frees_new_devices": [boot("i1", "h1", "large"),
-                                            resize("i1", "h2", "small"), *FINISHED,
-                                            mig("confirm"), mig("confirm_finish")],
+    "lp1585214_confirm_frees_new_devices": BACK_TO_SMALL,
     "lp1679750_local_delete_leaks_usage": [boot("i1", "h1", "small"), host("host_down", "h1"),
                                            Step("delete", instance="i1")],
     "lp1712045_live_migration_leaks_source": [boot("i1", "h1", "small"), *LIVE_RUNNING,

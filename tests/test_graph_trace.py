@@ -13,7 +13,7 @@ from movecheck.spec.errors import InputError
 TRACE = [
     {"step": "boot", "instance": "i1", "host": "h1", "flavor": "large", "picks": ["pci0"],
      "expected": "accepted"},
-    {"step": "resize_claim", "migration": "m1", "instance": "i1", "dest": "h2", "flavor": "small"},
+    {"step": "resize_claim", "migration": "m1", "instance": "i1", "dest": "h2", "flavor": "large"},
     {"step": "resize_migrate", "migration": "m1"},
     {"step": "confirm", "migration": "m1"},  # rejected: m1 is not finished
     {"step": "resize_migrated", "migration": "m1"},
@@ -62,7 +62,7 @@ def test_replay_marks_rejections_and_the_diverging_step():
     assert view.diverging == 4
     assert [r.rejected is None for r in view.rows] == [True, True, True, False, True]
     assert "migration m1 is migrating" in view.table[3][2]
-    assert view.rows[4].transitions == [("m1", "resize", "migrating", "post-migrating")]
+    assert view.rows[4].transitions == [("m1", "migration", "migrating", "post-migrating")]
     # per-host usage against capacity; the tracker's over-capacity VCPU is flagged
     assert view.table[4][3] == ("2/1024/20 of 4/1536/40; tracker: 9/1024/20 OVER CAPACITY")
     assert view.over == {(4, 3)}
@@ -148,18 +148,19 @@ def test_device_differences_are_shown_not_only_usage(tmp_path):
     usage = {"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 20}
     rep = report(discrepancy={
         "trace": TRACE[:3], "step_index": 2, "message": "the tracker's devices differ",
-        "expected": {"devices": {"h1": {"pci0": "i1"}, "h2": {"pci0": None}}},
+        "expected": {"devices": {"h1": {"pci0": "i1"}, "h2": {"pci0": "i1"}}},
         "observed": {"usage": {"h1": usage, "h2": usage},
                      "devices": {"h1": {"pci0": None}, "h2": {"pci0": "i1"}}}})
     paths, view = write_trace(rep, default_cloud(), tmp_path, ("svg", "html"), "builtin")
     assert view.header[-2] == "devices"
     assert view.table[0][-2] == "h1/pci0=i1 h2/pci0=free"
-    assert view.table[2][-2] == "h1/pci0=i1 h2/pci0=free; tracker: h1/pci0=free h2/pci0=i1"
+    # a cold migration: the destination's claim holds h2/pci0 too; the tracker
+    # dropped the source's device early
+    assert view.table[2][-2] == "h1/pci0=i1 h2/pci0=i1; tracker: h1/pci0=free h2/pci0=i1"
     assert (2, len(view.header) - 2) in view.over
-    assert view.differences == ["device h1/pci0: spec i1, tracker free",
-                                "device h2/pci0: spec free, tracker i1"]
+    assert view.differences == ["device h1/pci0: spec i1, tracker free"]
     table = (tmp_path / "trace-table.svg").read_text(encoding="utf-8")
-    assert "device h2/pci0: spec free, tracker i1" in table
+    assert "device h1/pci0: spec i1, tracker free" in table
     assert "tracker: h1/pci0=free h2/pci0=i1" in table  # its own line of the cell
     assert "device h1/pci0: spec i1, tracker free" in (tmp_path / "trace.html").read_text(
         encoding="utf-8")

@@ -146,12 +146,13 @@ def test_drop_move_claim_on_revert(rt):
 
 
 def test_confirm_frees_source(rt):
+    # a cold migration (a resize below the boot flavor's root disk is refused)
     run(rt, S("boot", instance="i1", host="h1", flavor="large"),
-        S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="small"), *FINISH,
+        S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"), *FINISH,
         S("confirm", migration="m1"))
     obs = run(rt, S("confirm_finish", migration="m1"))  # no audit ran (bugs 1647370, 1818914)
-    assert obs.usage == {"h1": ZERO, "h2": SMALL}
-    assert obs.devices == {"h1": {"pci0": None}, "h2": {"pci0": None}}  # bug 1641750
+    assert obs.usage == {"h1": ZERO, "h2": LARGE}
+    assert obs.devices == {"h1": {"pci0": None}, "h2": {"pci0": "i1"}}  # bug 1641750
 
 
 def test_rebuild_claim(rt):

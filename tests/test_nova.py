@@ -323,6 +323,32 @@ def test_bug_delete_during_a_live_migration_leaks_the_source_allocation(tracker)
     assert tracker.observe().migrations == {"m1": "error"}
 
 
+@nova
+@pytest.mark.slow
+def test_a_move_of_an_evacuated_instance_takes_the_dead_sources_share_along(tracker):
+    """docs/placement.md finding 6, confirmed on real Nova: while the evacuation's
+    source is down (its share still in the instance's allocation), a resize moves
+    that share into the migration consumer too (``replace_allocation_with_migration``
+    calls ``move_allocations`` with no provider filter), and the confirm frees it
+    before the source has come back.  The spec holds it until the source's restart."""
+    small = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}
+    zero = {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
+    steps = [BOOT, *EVACUATE, S("finish_evacuation", migration="m1"),
+             S("resize_claim", migration="m2", instance="i1", dest="h3", flavor="small")]
+    with pytest.raises(Discrepancy) as e:
+        run(tracker, steps, cloud=plain_cloud(hosts=3, max_migrations=3))
+    d = e.value
+    assert d.step_index == 5 and "allocations" in d.message
+    assert d.expected["allocations"] == {"m2": {"h2": small}, "i1": {"h3": small, "h1": small}}
+    assert d.observed["allocations"] == {"m2": {"h1": small, "h2": small}, "i1": {"h3": small}}
+    # Per host the usage still agrees; the confirm then frees the dead source's share.
+    for k in ("resize_migrate", "resize_migrated", "finish_resize", "confirm", "confirm_finish"):
+        assert tracker.apply(S(k, migration="m2")).accepted
+    obs = tracker.observe()
+    assert obs.usage["h1"] == zero  # the spec: small, until h1 restarts
+    assert obs.allocations == {"i1": {"h3": small}}
+
+
 # ---------------------------------------------------------------------- faults
 
 

@@ -75,6 +75,8 @@ class Lockstep:
         if got.accepted:
             assert self.spec.pick_error(self.state, step, got.devices) is None
             self.state = self.spec.next_state(self.state, step, got.devices)
+        else:
+            self.state = self.spec.after_rejection(self.state, step)  # a refused move's record
         self.check()
         return got.accepted
 

@@ -221,8 +221,11 @@ def test_rejections_are_data_a_code_and_a_sentence(spec):
         "does_not_fit", "flavor large does not fit on h1")
     assert spec.rejection(s, S("confirm", migration="m1")).code == "unknown_migration"
     assert spec.rejection(s, S("host_up", host="h1")).code == "already_up"
+    # API.resize: no root disk below the boot flavor's (FlavorDiskSmallerThanMinDisk)
+    assert spec.rejection(s, S("resize_claim", migration="m1", instance="i1", dest="h2",
+                               flavor="small")).code == "disk_too_small"
     s = run(spec, S("boot", instance="i1", host="h1", flavor="large"),
-            S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="small"))
+            S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large"))
     r = spec.rejection(s, S("confirm", migration="m1"))
     assert r == Rejection("wrong_status", "migration m1 is pre-migrating, not finished")
     assert spec.rejection(s, S("live_claim", migration="m2", instance="i1", dest="h2")).code == "in_progress"
@@ -322,3 +325,49 @@ def test_a_failed_move_leaves_the_instance_in_error_until_a_reset(spec):
     s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
             S("live_claim", migration="m1", instance="i1", dest="h2"), S("fail", migration="m1"))
     assert spec.instance(s, "i1").vm_state == "active"
+
+
+def test_a_move_the_scheduler_refuses_is_rejected_and_leaves_its_record_error(spec):
+    """docs/spec.md, "Refused claims": Nova wrote the record before scheduling."""
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="small"),
+            S("boot", instance="i2", host="h2", flavor="large"))
+    too_big = S("resize_claim", migration="m1", instance="i1", dest="h2", flavor="large")
+    assert spec.rejection(s, too_big).code == "does_not_fit"
+    after = spec.after_rejection(s, too_big)
+    assert [(m.id, m.migration_type, m.status) for m in after.migrations] == [
+        ("m1", "resize", "error")]
+    assert after.usage == s.usage and spec.instance(after, "i1").vm_state == "active"
+    assert violations(spec, after) == {}
+    assert transition_violations(spec, s, too_big, after) == {}
+    # the id is used up; a refusal by the API (a cold migration to its own host)
+    # writes nothing
+    assert spec.rejection(after, too_big).code == "not_fresh"
+    own = S("resize_claim", migration="m2", instance="i1", dest="h1", flavor="small")
+    assert spec.rejection(after, own).code == "same_host"
+    assert spec.after_rejection(after, own) is after and spec.refusal(after, own) is None
+    # a live migration to its own host is the conductor's refusal: a record
+    self_live = S("live_claim", migration="m2", instance="i1", dest="h1")
+    assert spec.after_rejection(after, self_live).migrations[-1].status == "error"
+    # successors label a refusal with REFUSED picks
+    from movecheck.spec import Refusal
+    labels = [(st, p) for st, p, _ in spec.successors(s) if isinstance(p, Refusal)]
+    assert (too_big, ()) in [(st, tuple(p)) for st, p in labels]
+
+
+def test_a_refused_rebuild_claim_errors_the_evacuation_and_the_instance(spec):
+    s = run(spec, S("boot", instance="i1", host="h1", flavor="large"), S("host_down", host="h1"),
+            S("evacuate_start", migration="m1", instance="i1", dest="h2"),
+            S("boot", instance="i2", host="h2", flavor="large"))
+    claim = S("rebuild_claim", migration="m1")
+    assert spec.rejection(s, claim).code == "does_not_fit"
+    after = spec.after_rejection(s, claim)
+    assert status(spec, after, "m1") == "error"
+    assert spec.instance(after, "i1").vm_state == "error" and after.usage == s.usage
+
+
+def test_the_root_disk_floor_is_the_boot_flavors(spec):
+    """An instance booted small may grow and shrink back; one booted large may not shrink."""
+    s = run(spec, *_resize_to("h2"), S("finish_resize", migration="m1"),
+            S("confirm", migration="m1"), S("confirm_finish", migration="m1"))
+    back = S("resize_claim", migration="m2", instance="i1", dest="h1", flavor="small")
+    assert spec.why_rejected(s, back) is None
