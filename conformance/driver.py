@@ -576,7 +576,8 @@ class ConformanceMachine(RuleBasedStateMachine):
         flight (a confirm before finish, a second move of a moving instance);
         a new move the spec refuses; any refused step; one naming something
         that does not exist; a malformed one.  A conformant tracker refuses
-        each and changes nothing."""
+        each and changes nothing (a move the scheduler refuses leaves its
+        record ``error``: docs/spec.md, "Refused claims")."""
         what = _pick(draw, REFUSALS)
         if what == "unknown":
             return self.unknown()

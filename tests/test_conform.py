@@ -156,9 +156,8 @@ def test_cli_report_and_replay_file_fail_on_the_bug_and_pass_on_the_reference(tm
     out = capsys.readouterr().out
     assert code == 1
     assert "DISCREPANCY" in out and "confirm_frees_source" in out
-    # Which host shows the leak depends on the generated sequence: Hypothesis also
-    # draws constants from local source files, so an editable install and a
-    # site-packages install generate differently for the same seed.
+    # Which host shows the leak depends on the generated sequence (and so on the
+    # Hypothesis version).
     assert re.search(r"usage h\d VCPU", out)
     # The replay file is the program the run printed, line for line.
     program = replay.read_text()
@@ -240,9 +239,9 @@ def test_a_tracker_named_by_file_path(tmp_path):
 
 @pytest.mark.slow
 def test_same_seed_same_examples_from_a_checkout_and_a_site_packages_install(tmp_path):
-    """Hypothesis mixes constants from local source files into some draws; every
-    draw of the driver is an index below 100, which no such constant can be, so
-    an installed movecheck generates exactly what a checkout does."""
+    """Hypothesis mixes constants from local source files into some draws; a run
+    empties that pool (no_local_constants), so an installed movecheck generates
+    exactly what a checkout does."""
     import shutil
 
     site = tmp_path / "lib" / "site-packages"
@@ -260,6 +259,25 @@ def test_same_seed_same_examples_from_a_checkout_and_a_site_packages_install(tmp
         assert run.returncode == 0, run.stderr
         outs.append(run.stdout)
     assert "site-packages" in str(site) and outs[0] == outs[1]
+
+
+def test_a_run_draws_from_no_local_constants(tmp_path, monkeypatch):
+    """Hypothesis mines constants from every local module imported so far (under
+    pytest: the test modules too) and mixes them into some draws; inside a run the
+    local pool is empty, so a seed's examples do not depend on sys.modules."""
+    from hypothesis.internal.conjecture import providers
+
+    from movecheck.conformance.faults import no_local_constants
+
+    (tmp_path / "constants_galore.py").write_text(
+        "VALUES = (" + ", ".join(str(k) for k in range(100, 5000, 7)) + ")\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("constants_galore")
+    assert len(providers._get_local_constants()) > 0
+    original = providers._get_local_constants
+    with no_local_constants():
+        assert len(providers._get_local_constants()) == 0
+    assert providers._get_local_constants is original
 
 
 def test_every_generated_cloud_is_a_valid_cloud_file():

@@ -124,6 +124,27 @@ def test_resize_then_revert_moves_the_allocation_back(tracker):
         "instance i1": {"h1": {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}}}
 
 
+def test_a_refused_move_of_an_evacuated_instance_keeps_its_dead_sources_share(tracker):
+    """Found by tests/test_placement_conformance.py (seed 11): the claim moves only
+    the instance's host tree into the migration consumer (finding 6), so the way
+    back after Placement's 409 must keep the dead source's share; the refused move
+    leaves its record error."""
+    run = Lockstep(tracker, plain_cloud(hosts=3))
+    run.step("boot", True, instance="i1", host="h2", flavor="small")
+    run.step("host_down", True, host="h2")
+    run.step("evacuate_start", True, migration="m1", instance="i1", dest="h3")
+    run.step("rebuild_claim", True, migration="m1")
+    run.step("finish_evacuation", True, migration="m1")
+    run.step("boot", True, instance="i2", host="h3", flavor="large")
+    # h3 is full (1536 MB): a resize of i1 to large there does not fit
+    run.step("resize_claim", False, migration="m2", instance="i1", dest="h3", flavor="large")
+    assert run.usage("h2") == (1, 512, 10)  # the dead source still holds i1
+    assert tracker.consumer_allocations()["instance i1"] == {
+        "h2": {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10},
+        "h3": {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 10}}
+    assert tracker.migrations["m2"].status == "error"
+
+
 def test_same_host_resize_holds_old_and_new_until_confirm(tracker):
     run = Lockstep(tracker, plain_cloud())
     run.step("boot", True, instance="i1", host="h1", flavor="small")

@@ -513,9 +513,17 @@ class PlacementTracker:
                 self.client.claim_resources(inst_c, allocs)
         except AllocationRefused:
             if moved:
-                self.client.move_allocations(mig_c, inst_c)
+                self._move_back(mid, iid)
             raise
         return picked
+
+    def _move_back(self, mid: str, iid: str) -> None:
+        """``revert_allocation_for_migration``: the migration's allocation goes back to
+        the instance, which keeps the share of an evacuation source still waiting for
+        its clean-up (the claim moved only the instance's host tree: finding 6)."""
+        waiting = self._waiting(iid)
+        self.client.move_allocations(self._mig_uuid(mid), self._inst_uuid(iid),
+                                     keep=None if waiting is None else self._tree(waiting.source))
 
     def _refusal(self, host: str, e: AllocationRefused) -> str:
         """Placement's 409 detail as one line, with provider names instead of uuids."""
@@ -555,7 +563,7 @@ class PlacementTracker:
         elif landed:
             self.client.delete_allocation_for_consumer(self._mig_uuid(mid))
         else:
-            self.client.move_allocations(self._mig_uuid(mid), self._inst_uuid(iid))
+            self._move_back(mid, iid)
         if landed:
             inst.flavor = m.new_flavor
         m.status = status
@@ -690,7 +698,7 @@ class PlacementTracker:
 
     def _effect_revert_finish(self, mid: str, m: _Migration) -> None:
         """``finish_revert_resize``: ``move_allocations(migration -> instance)``."""
-        self.client.move_allocations(self._mig_uuid(mid), self._inst_uuid(m.instance))
+        self._move_back(mid, m.instance)
         inst = self.instances[m.instance]
         inst.host, inst.flavor, inst.vm_state = m.source, m.old_flavor, "active"
 
@@ -701,7 +709,7 @@ class PlacementTracker:
 
     def _effect_live_abort(self, mid: str, m: _Migration) -> None:
         """``_rollback_live_migration`` -> ``_revert_allocation``: migration -> instance."""
-        self.client.move_allocations(self._mig_uuid(mid), self._inst_uuid(m.instance))
+        self._move_back(mid, m.instance)
 
     def _rebuild_pending(self, m: _Migration, claimed: bool) -> bool:
         """The source cleaned up before the rebuild finished (``completed`` over

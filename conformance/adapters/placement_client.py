@@ -117,7 +117,8 @@ class ReportClient:
         self.put_allocations(consumer, merged, generation)
 
     def move_allocations(self, source: str, target: str,
-                         providers: set[str] | None = None) -> bool:
+                         providers: set[str] | None = None,
+                         keep: set[str] | None = None) -> bool:
         """``move_allocations``: everything ``source`` holds goes to ``target``, atomically.
 
         One POST /allocations replaces both consumers (``replace_all``): the
@@ -130,17 +131,20 @@ class ReportClient:
         empty consumer, docs/placement.md finding 5).  Returns False when the
         source held nothing.  ``providers`` moves only the allocations against those
         providers; the source keeps the rest (see the adapter's ``_move_claim``).
+        ``keep``: the target's allocations against those providers stay (the way
+        back of such a partial move).
         """
         src, src_gen = self.get_allocs_for_consumer(source)
         tgt, tgt_gen = self.get_allocs_for_consumer(target)
         moving = src if providers is None else {rp: r for rp, r in src.items() if rp in providers}
+        kept = {rp: r for rp, r in tgt.items() if keep and rp in keep and rp not in moving}
         if not moving:
-            if tgt:
-                self.put_allocations(target, {}, tgt_gen)
+            if tgt != kept:
+                self.put_allocations(target, kept, tgt_gen)
             return False
         body = {
             source: self._body({rp: r for rp, r in src.items() if rp not in moving}, src_gen),
-            target: self._body(moving, tgt_gen),
+            target: self._body({**kept, **moving}, tgt_gen),
         }
         self._write("POST", "/allocations", body)
         return True
