@@ -18,11 +18,11 @@ How a rule reads:
   reports its reason (:data:`REASONS`); the Z3 reading conjoins them all.
 - ``then(x, s, sl, p, picks)`` returns the acting slot's new value and the
   usage it charges or frees, ``[(condition, host, flavor, +1 | -1)]``.
-- A step that creates a migration before Nova schedules it (``resize_claim``,
-  ``live_claim``) splits its guard: ``when`` is what Nova's API checks (refused:
-  nothing is written), ``schedule`` what the scheduler and the destination check
-  after the conductor wrote the record; ``refused(x, s, sl, p)`` is what a
-  refusal there leaves (the record, ``error``).  The step is rejected either way;
+- A move step Nova schedules after its migration record exists (``resize_claim``,
+  ``live_claim``, ``rebuild_claim``) splits its guard: ``when`` is what Nova's API
+  checks (refused: nothing is written), ``schedule`` what the scheduler and the
+  destination check after the record was written; ``refused(x, s, sl, p)`` is what
+  a refusal there leaves (the record ``error``).  The step is rejected either way;
   only the state after it differs (docs/spec.md, "Refused claims").
 - ``s`` is the state, ``sl`` the acting slot (:class:`~movecheck.spec.state.Slot`:
   the instance and its latest migration record; ``m*`` fields are the
