@@ -797,12 +797,18 @@ class NovaCloud:
             inst = objects.Instance.get_by_uuid(self.ctx, sid)
         except nova_exception.InstanceNotFound:
             # Still a build request, or buried in cell0 after NoValidHost:
-            # only the API tells (rarely: it costs a request).
+            # only the API tells (rarely: it costs a request).  Between two
+            # requests the last answer stands: settle() wants CALM answers in a
+            # row, polls faster than the throttle, and a throttled "no" after
+            # the API said ERROR kept it from ever calming down (a refused boot
+            # then timed out about one run in four).
             now = time.monotonic()
             if now - getattr(self, "_asked", 0.0) < 0.05:
-                return False
+                return getattr(self, "_answer", (None, False)) == (sid, True)
             self._asked = now
-            return self.api.get_server(sid)["status"] == "ERROR"
+            errored = self.api.get_server(sid)["status"] == "ERROR"
+            self._answer = (sid, errored)
+            return errored
         return inst.vm_state in ("active", "error") and inst.task_state is None
 
     def _gone(self, sid: str) -> bool:
