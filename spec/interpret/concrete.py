@@ -390,19 +390,27 @@ class Spec:
                 return t
         return None
 
+    def _refused_by(self, s: State, sd: StepDef, step: Step, acting) -> str | None:
+        """Who refuses a step the scheduler may refuse: "api" (a false ``when``
+        conjunct), "scheduler" (a false ``schedule`` conjunct), or None (enabled);
+        each conjunct is read once."""
+        sl = acting[1]
+        for t in sd.when(self, s, sl, step):
+            if not t[1]:
+                return "api"
+        for t in sd.schedule(self, s, sl, step):
+            if not t[1]:
+                return "scheduler"
+        return None
+
     def _refuse(self, s: State, sd: StepDef, step: Step, acting) -> State | None:
         """The state a step refused by the scheduler leaves (its API checks hold, a
         scheduling conjunct is false), or None (enabled, or refused by the API)."""
         if sd.refused is None or acting is None:
             return None
-        sl = acting[1]
-        for t in sd.when(self, s, sl, step):
-            if not t[1]:
-                return None
-        for t in sd.schedule(self, s, sl, step):
-            if not t[1]:
-                return self._commit(s, sd, acting, *sd.refused(self, s, sl, step))
-        return None
+        if self._refused_by(s, sd, step, acting) != "scheduler":
+            return None
+        return self._commit(s, sd, acting, *sd.refused(self, s, acting[1], step))
 
     def refusal(self, state: State, step: Step) -> State | None:
         """The state a move the scheduler refused leaves (rejected, its record written
@@ -578,20 +586,24 @@ class Spec:
         for step in self.candidate_steps(state):
             sd = rules[step.kind]
             acting = self._acting_slot(state, sd, step)
-            if sd.refused is not None:
-                refused = self._refuse(state, sd, step, acting)
-                if refused is not None:
-                    yield step, REFUSED, refused
+            if sd.refused is not None and acting is not None:
+                who = self._refused_by(state, sd, step, acting)
+                if who == "scheduler":
+                    new, ch = sd.refused(self, state, acting[1], step)
+                    yield step, REFUSED, self._commit(state, sd, acting, new, ch)
                     continue
-            if self._guard(state, sd, step, acting) is None:
-                # Candidates name known hosts, flavors and instances, and legal_picks
-                # only yields legal picks: the effect is applied directly.
-                if sd.claim is None:
-                    yield step, (), self._apply(state, sd, step, acting, ())
+                if who == "api":
                     continue
-                host, flavor = sd.claim(self, state, acting[1], step)
-                for picks in combinations(self.free_devices(state, host), self.ndev[flavor]):
-                    yield step, picks, self._apply(state, sd, step, acting, picks)
+            elif self._guard(state, sd, step, acting) is not None:
+                continue
+            # Candidates name known hosts, flavors and instances, and legal_picks
+            # only yields legal picks: the effect is applied directly.
+            if sd.claim is None:
+                yield step, (), self._apply(state, sd, step, acting, ())
+                continue
+            host, flavor = sd.claim(self, state, acting[1], step)
+            for picks in combinations(self.free_devices(state, host), self.ndev[flavor]):
+                yield step, picks, self._apply(state, sd, step, acting, picks)
 
     # ------------------------------------------------------------ observation
 
