@@ -157,6 +157,7 @@ def value_agreement_problems(spec: Spec, state: State, steps, sym: SymbolicSpec)
         a = step_args(spec, step)
         succs = spec.step_transitions(state, step)
         enabled = bool(succs)  # the step has a transition (accepted, or a refused move)
+        accepted = enabled and spec.enabled(state, step)
         if a is None:
             if enabled:
                 out.append(f"{step}: enabled with an unknown name")
@@ -168,7 +169,7 @@ def value_agreement_problems(spec: Spec, state: State, steps, sym: SymbolicSpec)
                 out.append(f"{step}: Z3 reading's guard {tr.enabled}, concrete "
                            f"{spec.why_rejected(state, step) or 'enabled'}")
                 break
-            if enabled and tr.accepted is not spec.enabled(state, step):
+            if enabled and tr.accepted is not accepted:
                 out.append(f"{step}: Z3 reading's outcome accepted={tr.accepted}, concrete "
                            f"{spec.why_rejected(state, step) or 'enabled'}")
                 break
